@@ -1,0 +1,132 @@
+"""Configuration from ``AGENTCHAT_*`` environment variables (and a ``.env`` file).
+
+Every value is validated when the process starts, so a typo in a deployment fails
+loudly with the variable's name instead of misbehaving later.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from typing import Annotated
+
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CsvList = Annotated[list[str], NoDecode]
+
+__all__ = ["Settings", "get_settings", "reset_settings", "SettingsError"]
+
+DATA_DIR_DEFAULT = Path("data")
+
+
+class SettingsError(RuntimeError):
+    """A configuration value is invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AGENTCHAT_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(8081, ge=0, le=65535)
+    data_dir: Path = DATA_DIR_DEFAULT
+    database_url: str = ""
+    """SQLAlchemy URL; empty means SQLite in ``data_dir/agentchat.db``."""
+
+    jwt_secret: str = ""
+    """HS256 secret; empty means one is generated once and kept in ``data_dir``."""
+    jwt_ttl_seconds: int = Field(7 * 24 * 3600, gt=0)
+
+    max_message_chars: int = Field(8000, gt=0)
+    max_frame_bytes: int = Field(1024 * 1024, ge=1024)
+    # A busy human typist sends a few messages a minute; bursts of quick one-liners
+    # ("ok", "thanks") come 1-2 s apart.  These limits stop floods, not people.
+    max_messages_per_hour: int = Field(600, gt=0)
+    response_delay_seconds: float = Field(0.5, ge=0)
+
+    allowed_origins: CsvList = Field(
+        default_factory=lambda: [
+            "http://localhost:3000",
+            "http://127.0.0.1:3000",
+            "http://localhost:8000",
+            "http://127.0.0.1:8000",
+        ]
+    )
+    """Browser origins allowed to open a WebSocket; ``*`` allows any."""
+
+    ping_interval: float = Field(20.0, gt=0)
+    ping_timeout: float = Field(20.0, gt=0)
+    max_send_buffer_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024)
+    """A client whose unsent backlog exceeds this is disconnected (close code 1008)."""
+
+    recovery_cap: int = Field(500, gt=0)
+    """At most this many missed messages are replayed after a reconnect."""
+    initial_history: int = Field(50, ge=0, le=200)
+
+    upload_dir: Path = Path("data/uploads")
+    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    allowed_upload_types: CsvList = Field(
+        default_factory=lambda: [
+            "text/*", "image/*", "application/pdf", "application/json",
+            "application/zip", "application/x-yaml",
+        ]
+    )
+
+    redis_url: str = ""
+    """Empty: one process, in-memory fan-out. Set: fan-out, presence and limits via Redis."""
+    agents_enabled: bool = True
+    builtin_agents: CsvList = Field(default_factory=lambda: ["helper", "tasks", "files"])
+    agents_config: Path | None = None
+    llm_base_url: str = ""
+    llm_api_key: str = ""
+
+    server_url: str = ""
+    """For the Reflex app: a running companion server; empty starts one in-process."""
+
+    @field_validator("allowed_origins", "allowed_upload_types", "builtin_agents", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        # Accept "a,b,c" as well as JSON lists, since that is what people type in shells.
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                import json
+
+                return json.loads(value)
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'agentchat.db').resolve()}"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir / "jwt_secret"
+
+
+def _load() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "AGENTCHAT_" + "_".join(str(p) for p in err["loc"]).upper()
+            problems.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from None
+    except Exception as exc:  # pydantic-settings parse errors (e.g. bad JSON)
+        raise SettingsError(f"invalid configuration: {exc}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return _load()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,88 @@
+"""SQLModel tables.  The schema itself is owned by the Alembic migrations next to this file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from ..protocol import utc_now
+
+__all__ = ["User", "Message", "AgentStatusRow", "Attachment", "Task"]
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long life.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    name: str = Field(primary_key=True, max_length=32)
+    password_hash: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    role: str = Field(default="developer", max_length=16)
+    is_agent: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_seen: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class Message(SQLModel, table=True):
+    """A chat message or an agent response; ``id`` is the authoritative, increasing id."""
+
+    __tablename__ = "messages"
+
+    id: Optional[int] = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    kind: str = Field(default="message", max_length=20)
+    sender: str = Field(max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reply_to: Optional[int] = Field(default=None, sa_column=Column(_BigId, nullable=True))
+    is_command: bool = Field(default=False)
+    agent_status: Optional[str] = Field(default=None, max_length=16)
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    client_id: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    stream_id: Optional[str] = Field(default=None, max_length=64)
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AgentStatusRow(SQLModel, table=True):
+    __tablename__ = "agent_status"
+
+    agent: str = Field(primary_key=True, max_length=32)
+    status: str = Field(default="idle", max_length=16)
+    current_task: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    progress: Optional[float] = None
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    """An uploaded file; ``stored_name`` is generated, never the user's filename."""
+
+    __tablename__ = "attachments"
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=255)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    content_type: str = Field(max_length=128)
+    stored_name: str = Field(max_length=64)
+    uploader: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Task(SQLModel, table=True):
+    """The team task board kept by the built-in ``tasks`` agent."""
+
+    __tablename__ = "tasks"
+
+    id: Optional[int] = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    assignee: Optional[str] = Field(default=None, max_length=32)
+    state: str = Field(default="todo", max_length=16)  # todo | doing | done
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+Index("ix_messages_reply_to", Message.__table__.c.reply_to)
