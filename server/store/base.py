@@ -29,6 +29,9 @@ class Store(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    async def flush(self) -> None:  # noqa: B027 - stores without a write queue have nothing to do
+        """Wait until every accepted write is committed."""
+
     # messages
     @abstractmethod
     async def append(self, draft: Message, on_commit: Callable[[Message], None] | None = None) -> Message:

@@ -82,6 +82,7 @@ class SqlStore(Store):
         self._pending: list[tuple[Message, Callable[[Message], None] | None, asyncio.Future[Message]]] = []
         self._wakeup: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._in_flight = False
 
     # lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -90,10 +91,13 @@ class SqlStore(Store):
         self._wakeup = asyncio.Event()
         self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
 
+    async def flush(self) -> None:
+        while self._pending or self._in_flight:  # nothing accepted is dropped
+            await asyncio.sleep(0.005)
+
     async def close(self) -> None:
         if self._writer is not None:
-            while self._pending:  # let queued messages commit: nothing accepted is dropped
-                await asyncio.sleep(0.01)
+            await self.flush()
             self._writer.cancel()
             try:
                 await self._writer
@@ -143,14 +147,17 @@ class SqlStore(Store):
             while self._pending:
                 batch, self._pending = self._pending[:BATCH_MAX], self._pending[BATCH_MAX:]
                 drafts = [item[0] for item in batch]
+                self._in_flight = True
                 try:
                     rows = await self._write(lambda s: self._insert(s, drafts))
                 except Exception as exc:  # the batch failed as a whole: tell every sender
+                    self._in_flight = False
                     log.exception("could not store %d messages", len(batch))
                     for _, _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
                     continue
+                self._in_flight = False
                 for row, (_, on_commit, future) in zip(rows, batch):
                     if on_commit is not None:
                         try:

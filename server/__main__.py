@@ -1,0 +1,82 @@
+"""``python -m server``: run the companion server, or print a token for a user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from datetime import timedelta
+
+from .settings import SettingsError, get_settings
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m server",
+        description="AgentChat companion server: WebSocket chat with agents. "
+        "Configuration comes from AGENTCHAT_* environment variables (or a .env file).",
+    )
+    parser.add_argument("--host", help="interface to bind (AGENTCHAT_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to bind (AGENTCHAT_PORT, default 8081)")
+    parser.add_argument("--log-level", default=os.environ.get("AGENTCHAT_LOG_LEVEL", "INFO"))
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the server (the default)")
+    token = sub.add_parser("token", help="print a JWT for a user, signed with the configured secret")
+    token.add_argument("name", help="user id (the token's sub)")
+    token.add_argument("--role", default="developer", choices=["admin", "developer", "viewer", "agent"])
+    token.add_argument("--days", type=float, default=7.0, help="validity in days (default 7)")
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from .runtime import ServerRuntime
+
+    settings = get_settings()
+    updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if updates:
+        settings = settings.model_copy(update=updates)
+    runtime = ServerRuntime(settings)
+    await runtime.start()
+    print(f"AgentChat server ready on {runtime.url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runtime.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "websockets.server"):  # one line per connection / plugin is noise
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "token":
+        from .auth import issue_token, load_secret
+        from .protocol import is_valid_username
+
+        if not is_valid_username(args.name):
+            print("error: a user name is 1-32 letters, digits, '_' or '-'", file=sys.stderr)
+            return 2
+        print(issue_token(load_secret(settings), args.name, args.role, timedelta(days=args.days)))
+        return 0
+    try:
+        asyncio.run(_serve(args))
+    except OSError as exc:
+        print(f"error: cannot start the server: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The WebSocket endpoint: HTTP checks (health, path, origin) around ``ChatHub.handle``."""
+
+from __future__ import annotations
+
+import http
+import logging
+import time
+from urllib.parse import urlsplit
+
+import orjson
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from .hub import ChatHub
+from .settings import Settings
+
+__all__ = ["serve_hub", "WS_PATHS"]
+
+log = logging.getLogger(__name__)
+WS_PATHS = frozenset({"/", "/ws"})
+
+
+def _json_response(status: http.HTTPStatus, body: dict[str, object]) -> Response:
+    payload = orjson.dumps(body)
+    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return Response(status.value, status.phrase, headers, payload)
+
+
+def _allowed_origins(settings: Settings) -> list[str | None] | None:
+    """websockets' ``origins``: None disables the check; a None entry admits no-Origin clients."""
+    if "*" in settings.allowed_origins:
+        return None
+    return [*settings.allowed_origins, None]
+
+
+async def serve_hub(hub: ChatHub, settings: Settings, started: float | None = None) -> Server:
+    started = started or time.monotonic()
+
+    def process_request(connection: ServerConnection, request: Request) -> Response | None:
+        path = urlsplit(request.path).path
+        if path == "/healthz":
+            return _json_response(
+                http.HTTPStatus.OK,
+                {"status": "ok", "uptime": round(time.monotonic() - started, 1), **hub.stats()},
+            )
+        if path not in WS_PATHS:
+            return _json_response(http.HTTPStatus.NOT_FOUND, {"error": "not found", "websocket": "/ws"})
+        if "upgrade" not in request.headers.get("Connection", "").lower():
+            return _json_response(
+                http.HTTPStatus.UPGRADE_REQUIRED, {"error": "this endpoint speaks WebSocket", "websocket": "/ws"}
+            )
+        return None
+
+    return await serve(
+        hub.handle,
+        settings.host,
+        settings.port,
+        process_request=process_request,
+        origins=_allowed_origins(settings),
+        max_size=settings.max_frame_bytes,
+        ping_interval=settings.ping_interval,
+        ping_timeout=settings.ping_timeout,
+        # Chat frames are small; per-connection deflate would cost more CPU than it saves.
+        compression=None,
+        close_timeout=5,
+        max_queue=64,
+    )

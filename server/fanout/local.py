@@ -1,0 +1,22 @@
+"""In-process fan-out: the default, zero set-up, one server process."""
+
+from __future__ import annotations
+
+from .base import Deliver, Event, Fanout
+
+__all__ = ["LocalFanout"]
+
+
+class LocalFanout(Fanout):
+    def __init__(self) -> None:
+        self._deliver: Deliver | None = None
+
+    async def start(self, deliver: Deliver) -> None:
+        self._deliver = deliver
+
+    def publish(self, event: Event) -> None:
+        if self._deliver is not None:
+            self._deliver(event)
+
+    async def close(self) -> None:
+        self._deliver = None

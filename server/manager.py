@@ -1,0 +1,251 @@
+"""``WebSocketManager``: the drop-in replacement for the agent system's ``TelegramManager``.
+
+Same calls as before (``add_message_handler``, ``send_message``, ``is_connected``...), now
+backed by the WebSocket server.  ``send_message`` works from any thread and from inside the
+event loop (the design document's version called ``asyncio.create_task`` from sync code,
+which fails outside the loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from websockets.asyncio.server import Server
+
+from .app import serve_hub
+from .auth import load_secret
+from .backends import make_fanout, make_limiter, make_presence
+from .fanout import Event
+from .hub import ChatHub, StopCallback
+from .message_parser import MessageParser, ParsedMessage
+from .protocol import AgentState, MessageType, ProtocolError
+from .serialize import to_parsed
+from .settings import Settings, get_settings
+from .store import Message, Store, open_store
+
+__all__ = ["WebSocketManager", "MessageHandler"]
+
+log = logging.getLogger(__name__)
+MessageHandler = Callable[[ParsedMessage], Any]
+THREAD_CALL_TIMEOUT = 30.0
+
+
+class WebSocketManager:
+    """Hosts the chat server and gives the agent system its familiar interface."""
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        settings: Settings | None = None,
+        store: Store | None = None,
+    ) -> None:
+        settings = settings or get_settings()
+        updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        self.settings = settings.model_copy(update=updates) if updates else settings
+        self.message_parser = MessageParser()
+        self.message_handlers: list[MessageHandler] = []
+        self.running = False
+        self.server: Server | None = None
+        self.hub: ChatHub | None = None
+        self._store = store
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pool = ThreadPoolExecutor(16, thread_name_prefix="agent-handler")
+
+    # properties ------------------------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        return self.settings.host
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with port 0)."""
+        if self.server is not None:
+            for sock in self.server.sockets:
+                return int(sock.getsockname()[1])
+        return self.settings.port
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}/ws"
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the server is not started")
+        return self._store
+
+    # TelegramManager interface ------------------------------------------------------------------
+    def add_message_handler(self, handler: MessageHandler) -> None:
+        """Call ``handler(ParsedMessage)`` for every chat message; plain or async functions."""
+        self.message_handlers.append(handler)
+
+    def is_connected(self) -> bool:
+        return self.running
+
+    def send_message(self, text: str, sender_name: str = "system", reply_to: int | None = None) -> bool:
+        """Post ``text`` as ``sender_name``; True once it is accepted (stored, when called off-loop)."""
+        return self._call(
+            lambda hub: hub.post(sender_name, text, MessageType.AGENT_RESPONSE, reply_to=reply_to),
+            what=f"message from {sender_name}",
+        )
+
+    def send_status_update(
+        self, user_id: str, status: str, current_task: str | None = None, progress: float | None = None
+    ) -> bool:
+        try:
+            state = AgentState(status)
+        except ValueError:
+            log.error("unknown agent status %r (use idle, working, stuck or completed)", status)
+            return False
+        if progress is not None:
+            progress = max(0.0, min(100.0, float(progress)))
+        return self._call(
+            lambda hub: hub.set_status(user_id, state.value, current_task, progress), what=f"status of {user_id}"
+        )
+
+    def _call(self, make: Callable[[ChatHub], Awaitable[Any]], what: str) -> bool:
+        hub, loop = self.hub, self._loop
+        if not self.running or hub is None or loop is None:
+            log.warning("dropped %s: the server is not running", what)
+            return False
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if current is loop:
+            hub.spawn(self._logged(make(hub), what))
+            return True
+        future = asyncio.run_coroutine_threadsafe(make(hub), loop)
+        try:
+            future.result(THREAD_CALL_TIMEOUT)
+            return True
+        except ProtocolError as exc:
+            log.warning("%s refused: %s", what, exc.message)
+        except Exception:
+            log.exception("could not send %s", what)
+        return False
+
+    @staticmethod
+    async def _logged(awaitable: Awaitable[Any], what: str) -> None:
+        try:
+            await awaitable
+        except ProtocolError as exc:
+            log.warning("%s refused: %s", what, exc.message)
+        except Exception:
+            log.exception("could not send %s", what)
+
+    # richer calls for agents written for AgentChat ---------------------------------------------
+    async def post_agent_response(
+        self,
+        agent: str,
+        text: str,
+        reply_to: int | None = None,
+        agent_status: str | None = None,
+        stream_id: str | None = None,
+        attachment_ids: list[str] | tuple[str, ...] = (),
+    ) -> Message:
+        return await self._hub().post(
+            agent, text, MessageType.AGENT_RESPONSE, reply_to=reply_to, agent_status=agent_status,
+            stream_id=stream_id, attachment_ids=attachment_ids,
+        )
+
+    async def set_status(self, agent: str, status: str, current_task: str | None = None,
+                         progress: float | None = None) -> None:
+        await self._hub().set_status(agent, AgentState(status).value, current_task, progress)
+
+    def stream(self, agent: str, stream_id: str, delta: str, reply_to: int | None = None) -> None:
+        self._hub().stream(agent, stream_id, delta, reply_to)
+
+    async def ask(
+        self, agent: str, to: str, text: str, choices: list[str], timeout: float = 300.0,
+        reply_to: int | None = None,
+    ) -> str | None:
+        """Ask person ``to`` a question; the chosen answer, or None after ``timeout`` seconds."""
+        hub = self._hub()
+        question_id = hub.ask(agent, to, text, choices, timeout, reply_to)
+        return await hub.wait_answer(question_id)
+
+    def add_stop_handler(self, callback: StopCallback) -> None:
+        """``callback(agent, by)`` runs when a person stops an agent's running task."""
+        self._hub().stop_callbacks.append(callback)
+
+    def register_agent(self, name: str, description: str = "") -> None:
+        self._hub().register_agent(name, description)
+
+    def _hub(self) -> ChatHub:
+        if self.hub is None:
+            raise RuntimeError("the server is not started")
+        return self.hub
+
+    # lifecycle ----------------------------------------------------------------------------------
+    async def prepare(self) -> ChatHub:
+        """Open the store and build the hub without listening yet (agents register here)."""
+        if self.hub is not None:
+            return self.hub
+        settings = self.settings
+        self._loop = asyncio.get_running_loop()
+        if self._store is None:
+            self._store = open_store(settings.resolved_database_url)
+        await self._store.start()
+        self.hub = ChatHub(
+            settings, load_secret(settings), self._store, make_fanout(settings), make_presence(settings),
+            make_limiter(settings),
+        )
+        self.hub.listeners.append(self._on_event)
+        return self.hub
+
+    async def start_server(self) -> None:
+        if self.running:
+            log.warning("WebSocket server already running")
+            return
+        hub = await self.prepare()
+        await hub.start()
+        self.server = await serve_hub(hub, self.settings, time.monotonic())
+        self.running = True
+        log.info("AgentChat server listening on %s (database: %s)", self.url, self.store.describe()["backend"])
+
+    async def stop_server(self) -> None:
+        """Close every connection with 1001 (going away), after pending messages are stored."""
+        if self.hub is None:
+            return
+        self.running = False
+        hub = self.hub
+        if self.server is not None:
+            self.server.close(close_connections=False)
+        await self.store.flush()  # accepted messages are stored and broadcast before we close
+        await hub.close_all(1001, "server shutting down")
+        if self.server is not None:
+            await self.server.wait_closed()
+        await hub.fanout.close()
+        await hub.presence.close()
+        await hub.limiter.close()
+        await self.store.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.hub = None
+        self.server = None
+        log.info("AgentChat server stopped")
+
+    # handler dispatch -----------------------------------------------------------------------------
+    def _on_event(self, event: Event) -> None:
+        if event.kind is not MessageType.MESSAGE or not self.message_handlers:
+            return
+        parsed = to_parsed(event.data, event.kind.value)
+        assert self._loop is not None and self.hub is not None
+        for handler in list(self.message_handlers):
+            if inspect.iscoroutinefunction(handler):
+                self.hub.spawn(self._logged(handler(parsed), f"handler {handler!r}"))
+            else:
+                future = self._loop.run_in_executor(self._pool, handler, parsed)
+                future.add_done_callback(_log_handler_error)
+
+
+def _log_handler_error(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("message handler failed", exc_info=future.exception())

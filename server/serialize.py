@@ -1,0 +1,84 @@
+"""Stored rows -> protocol envelopes, the same shape live and in history or recovery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from .message_parser import ParsedMessage
+from .protocol import MessageType, envelope, iso
+from .store.models import AgentStatusRow, Attachment, Message
+
+__all__ = ["message_envelope", "attachment_meta", "status_data", "to_parsed", "encode_client_id"]
+
+
+def encode_client_id(client_id: int | str | None) -> str | None:
+    return None if client_id is None else orjson.dumps(client_id).decode()
+
+
+def _decode_client_id(raw: str | None) -> int | str | None:
+    if raw is None:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw
+
+
+def attachment_meta(attachment: Attachment) -> dict[str, Any]:
+    return {"id": attachment.id, "name": attachment.name, "size": attachment.size, "type": attachment.content_type}
+
+
+def message_envelope(row: Message) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": row.id,
+        "text": row.text,
+        "sender": row.sender,
+        "timestamp": iso(row.created_at),
+        "mentions": row.mentions,
+        "replyTo": row.reply_to,
+        "attachments": row.attachments,
+        "clientId": _decode_client_id(row.client_id),
+    }
+    if row.kind == MessageType.AGENT_RESPONSE:
+        data["agentStatus"] = row.agent_status
+        data["streamId"] = row.stream_id
+        kind = MessageType.AGENT_RESPONSE
+    else:
+        data["isCommand"] = row.is_command
+        kind = MessageType.MESSAGE
+    if row.extra:
+        data.update(row.extra)
+    return envelope(kind, data)
+
+
+def status_data(row: AgentStatusRow) -> dict[str, Any]:
+    progress = row.progress
+    if progress is not None and float(progress).is_integer():
+        progress = int(progress)
+    return {
+        "userId": row.agent,
+        "status": row.status,
+        "currentTask": row.current_task,
+        "progress": progress,
+        "timestamp": iso(row.updated_at),
+    }
+
+
+def to_parsed(data: dict[str, Any], kind: str) -> ParsedMessage:
+    """A broadcast message's data -> the ParsedMessage agent handlers receive."""
+    from datetime import datetime
+
+    stamp = data.get("timestamp") or ""
+    return ParsedMessage(
+        message_id=data["id"],
+        text=data["text"],
+        sender=data["sender"],
+        timestamp=datetime.fromisoformat(stamp.replace("Z", "+00:00")),
+        mentions=list(data.get("mentions") or []),
+        is_command=bool(data.get("isCommand")),
+        reply_to=data.get("replyTo"),
+        attachments=list(data.get("attachments") or []),
+        kind=kind,
+    )
