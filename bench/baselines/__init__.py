@@ -1,0 +1,1 @@
+"""Baseline servers the benchmark compares AgentChat with (each runs as its own process)."""

@@ -1,0 +1,105 @@
+"""``python -m bench``: the whole comparison in one command, printed and saved.
+
+Runs every scenario against the bare websockets server, the original design's server and
+AgentChat (one fresh server process per cell, same clients), prints the table and the
+target ratios, and writes ``bench/results/latest.json`` and ``latest.md`` (plus a
+timestamped copy of each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from .report import markdown, ratio_lines, ratios, table
+from .runner import run_scenario
+from .scenarios import FULL, SMOKE, Scenario
+from .servers import SERVER_NAMES, agentchat_available
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> str:
+    freq = psutil.cpu_freq()
+    mhz = f" @ {freq.max or freq.current:.0f} MHz" if freq else ""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = psutil.virtual_memory().total / 2**30
+    return (
+        f"{os.cpu_count()} x {cpu}{mhz}, {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f} at start"
+    )
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (what the test suite runs)")
+    parser.add_argument("--servers", default=",".join(SERVER_NAMES), help="comma list of bare,original,agentchat")
+    parser.add_argument("--scenarios", default="", help="comma list of scenario names (default: all)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write latest.json / latest.md")
+    return parser.parse_args(argv)
+
+
+def run(scenarios: list[Scenario], servers: list[str], echo: bool = True) -> list[dict[str, Any]]:
+    rows = []
+    for scenario in scenarios:
+        for server in servers:
+            started = time.monotonic()
+            row = run_scenario(scenario, server)
+            row["seconds"] = round(time.monotonic() - started, 1)
+            rows.append(row)
+            if echo:
+                status = row.get("error", "").splitlines()[0] if row.get("error") else "ok"
+                print(
+                    f"  {scenario.name:16} {server:10} {row['seconds']:5.1f} s  {status}"
+                    f"  deliv/s={row.get('deliveries_per_s')} p99={row.get('p99_ms')} lost={row.get('lost')}",
+                    flush=True,
+                )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    servers = [s for s in args.servers.split(",") if s]
+    if "agentchat" in servers and not agentchat_available():
+        print("note: server/runtime.py is not there yet; skipping agentchat", file=sys.stderr)
+        servers.remove("agentchat")
+    catalogue = SMOKE if args.smoke else FULL
+    wanted = {s for s in args.scenarios.split(",") if s}
+    scenarios = [s for s in catalogue if not wanted or s.name in wanted]
+    meta = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
+    print(f"bench: {len(scenarios)} scenarios x {len(servers)} servers on {meta['machine']}", flush=True)
+    t0 = time.monotonic()
+    rows = run(scenarios, servers)
+    meta["elapsed_s"] = round(time.monotonic() - t0, 1)
+    checks = ratios(rows)
+    print()
+    print(table(rows))
+    print()
+    print("\n".join(ratio_lines(checks)))
+    print(f"\ntotal {meta['elapsed_s']} s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    name = "smoke" if args.smoke else "latest"
+    payload = json.dumps({"meta": meta, "rows": rows, "targets": checks}, indent=2, default=str)
+    md = markdown(rows, checks, meta)
+    for base in (name, f"{name}-{stamp}"):
+        (args.out / f"{base}.json").write_text(payload)
+        (args.out / f"{base}.md").write_text(md)
+    print(f"wrote {args.out / (name + '.json')} and {args.out / (name + '.md')}")
+    return 1 if any(r.get("error") for r in rows) else 0

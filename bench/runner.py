@@ -1,0 +1,186 @@
+"""Run one scenario against one server: start it, drive the client processes, collect figures."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from .loadgen import WorkerSpec, worker_main
+from .scenarios import Scenario
+from .servers import JWT_SECRET, ServerProcess, start_server
+from .stats import percentiles
+
+__all__ = ["run_scenario"]
+
+MB = 1024 * 1024
+
+
+class WorkerPool:
+    """Client processes for one run, spoken to over pipes, always cleaned up."""
+
+    def __init__(self, specs: list[WorkerSpec]) -> None:
+        ctx = mp.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.procs: list[mp.process.BaseProcess] = []
+        for spec in specs:
+            ours, theirs = ctx.Pipe()
+            proc = ctx.Process(target=worker_main, args=(spec, theirs), daemon=True)
+            proc.start()
+            self.pipes.append(ours)
+            self.procs.append(proc)
+
+    def send(self, kind: str, **data: Any) -> None:
+        for pipe in self.pipes:
+            pipe.send((kind, data))
+
+    def gather(self, expect: str, timeout_s: float, tick: Any = None) -> list[dict[str, Any]]:
+        """One ``expect`` reply from every worker; ``tick()`` runs while waiting."""
+        replies: list[dict[str, Any] | None] = [None] * len(self.pipes)
+        deadline = time.monotonic() + timeout_s
+        while any(r is None for r in replies):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"client processes did not report {expect!r} within {timeout_s:.0f} s")
+            for i, pipe in enumerate(self.pipes):
+                if replies[i] is None and pipe.poll(0.05):
+                    kind, data = pipe.recv()
+                    if kind == "error":
+                        raise RuntimeError(f"client process failed: {data['error']}")
+                    if kind != expect:
+                        raise RuntimeError(f"expected {expect!r} from a client process, got {kind!r}")
+                    replies[i] = data
+            if tick is not None:
+                tick()
+        return [r for r in replies if r is not None]
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            try:
+                pipe.send(("close", {}))
+            except OSError:
+                pass
+        for proc in self.procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(5)
+        for pipe in self.pipes:
+            pipe.close()
+
+
+def _specs(scenario: Scenario, server: ServerProcess) -> list[WorkerSpec]:
+    procs = max(1, min(scenario.procs, scenario.clients))
+    sender_ids = list(range(scenario.senders))  # the first clients send; spread over processes below
+    specs = []
+    per = [scenario.clients // procs + (1 if i < scenario.clients % procs else 0) for i in range(procs)]
+    # Interleave so that each process gets its share of senders: client k of process p has index.
+    first = 0
+    for p, count in enumerate(per):
+        specs.append(
+            WorkerSpec(
+                host="127.0.0.1",
+                port=server.port,
+                profile=server.name,
+                first=first,
+                count=count,
+                users=scenario.users,
+                jwt_secret=JWT_SECRET,
+                senders=[],
+                rate=scenario.rate,
+                window=scenario.window,
+                text_bytes=scenario.text_bytes,
+                slow_reader=scenario.slow_reader and p == 0,
+            )
+        )
+        first += count
+    for k in sender_ids:  # round-robin senders over processes: the first ones of each
+        spec = specs[k % procs]
+        spec.senders.append(spec.first + k // procs)
+    return specs
+
+
+def run_scenario(scenario: Scenario, server_name: str) -> dict[str, Any]:
+    """Every figure of one (scenario, server) cell of the table."""
+    result: dict[str, Any] = {"scenario": scenario.name, "server": server_name, "clients": scenario.clients}
+    server = start_server(server_name)
+    pool: WorkerPool | None = None
+    try:
+        time.sleep(0.3)
+        rss0 = server.rss()
+        pool = WorkerPool(_specs(scenario, server))
+        pool.gather("started", 60)
+        pool.send("connect")
+        ready = pool.gather("ready", 180)
+        connected = sum(r["connected"] for r in ready)
+        connect_s = max(r["connect_s"] for r in ready)
+        time.sleep(0.5)
+        rss_ready = server.rss()
+        result.update(
+            connected=connected,
+            failed=sum(r["failed"] for r in ready),
+            connect_errors=[e for r in ready for e in r["errors"]][:5],
+            connect_s=round(connect_s, 3),
+            connects_per_s=round(connected / connect_s, 1) if connect_s > 0 else None,
+            setup_frames=sum(r["setup_frames"] for r in ready),
+            rss_idle_mb=round(rss0 / MB, 2),
+            rss_ready_mb=round(rss_ready / MB, 2),
+            rss_per_conn_kb=round((rss_ready - rss0) / max(1, connected) / 1024, 2),
+        )
+
+        cpu0, wall0 = server.cpu_s(), time.monotonic()
+        t0_ns = time.monotonic_ns() + 300_000_000
+        pool.send("go", t0_ns=t0_ns, duration_s=scenario.duration_s)
+        peak = [rss_ready]
+
+        def sample() -> None:
+            peak[0] = max(peak[0], server.rss())
+
+        sent = pool.gather("sent", scenario.duration_s + 60, tick=sample)
+        total_sent = sum(r["sent"] for r in sent)
+        pool.send("drain", expected=total_sent, timeout_s=scenario.drain_s)
+        results = pool.gather("result", scenario.drain_s + 60, tick=sample)
+        cpu1, wall1 = server.cpu_s(), time.monotonic()
+
+        received = [n for r in results for n in r["received"]]
+        delivered = sum(received)
+        expected = total_sent * len(received)
+        lost = sum(max(0, total_sent - n) for n in received)
+        duplicated = sum(max(0, n - total_sent) for n in received)
+        in_window = sum(r["in_window"] for r in results)
+        server_cpu = cpu1 - cpu0
+        result.update(
+            senders=scenario.senders,
+            rate=scenario.rate if scenario.rate > 0 else f"closed/{scenario.window}",
+            sent=total_sent,
+            expected=expected,
+            delivered=delivered,
+            lost=lost,
+            duplicated=duplicated,
+            out_of_order=sum(r["out_of_order"] for r in results),
+            closed_by_server=sum(r["closed"] for r in results),
+            close_codes=sorted({c for r in results for c in r["close_codes"]}),
+            deliveries_per_s=round(in_window / scenario.duration_s, 1) if scenario.senders else None,
+            **percentiles([r["latency_us"] for r in results]),
+            server_cpu_cores=round(server_cpu / max(1e-9, wall1 - wall0), 3),
+            server_cpu_us_per_delivery=round(server_cpu / delivered * 1e6, 2) if delivered else None,
+            rss_peak_mb=round(peak[0] / MB, 2),
+            held=connected - sum(r["closed"] for r in results),
+            client_cpu_max=round(max(r["cpu_s"] / max(1e-9, r["wall_s"]) for r in results), 3),
+            client_procs=len(results),
+            max_send_lag_ms=round(max(r["max_lag_ms"] for r in sent), 1),
+            slow=next((r["slow"] for r in results if r["slow"] is not None), None),
+        )
+        if not server.alive():
+            result["error"] = "server died:\n" + server.log_tail()
+        return result
+    except Exception as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        tail = server.log_tail(8)
+        if tail:
+            result["error"] += "\n" + tail
+        return result
+    finally:
+        if pool is not None:
+            pool.close()
+        server.stop()

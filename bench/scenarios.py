@@ -1,0 +1,56 @@
+"""The scenarios of issue 7, at full size and at smoke-test size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Scenario", "FULL", "SMOKE"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    clients: int
+    senders: int = 0
+    rate: float = 0.0  # messages/s per sender; 0 with senders means closed loop (max throughput)
+    window: int = 4  # closed loop: messages in flight per sender
+    duration_s: float = 8.0  # sending time (or holding time when nobody sends)
+    text_bytes: int = 100
+    users: int = 0  # distinct user ids; 0 means one per client
+    slow_reader: bool = False
+    procs: int = 1  # client processes
+    drain_s: float = 8.0
+    what: str = ""
+
+    @property
+    def closed_loop(self) -> bool:
+        return self.senders > 0 and self.rate <= 0
+
+
+FULL: tuple[Scenario, ...] = (
+    Scenario(
+        "idle-10k", 10_000, users=100, duration_s=3.0, what="10,000 idle connections (100 users) held; RSS and connect rate"
+    ),
+    Scenario("fanout-100", 100, senders=10, rate=10.0, what="100 clients, 10 send 10 msg/s each: latency at a fixed rate"),
+    Scenario("fanout-1000", 1000, senders=10, rate=2.0, what="1,000 clients, 10 send 2 msg/s each: latency at a fixed rate"),
+    Scenario("throughput-100", 100, senders=10, window=4, what="100 clients, 10 senders closed-loop: max deliveries/s"),
+    Scenario("throughput-1000", 1000, senders=10, window=2, procs=2, what="1,000 clients, closed-loop: max deliveries/s"),
+    Scenario(
+        "slow-ref", 100, senders=10, rate=10.0, text_bytes=4000, duration_s=10.0, what="reference for slow-reader: 4 KB messages"
+    ),
+    Scenario(
+        "slow-reader",
+        100,
+        senders=10,
+        rate=10.0,
+        text_bytes=4000,
+        duration_s=10.0,
+        slow_reader=True,
+        what="as slow-ref plus one client that stops reading",
+    ),
+)
+
+SMOKE: tuple[Scenario, ...] = (
+    Scenario("smoke-fanout", 6, senders=2, rate=20.0, duration_s=0.5, drain_s=5.0, what="smoke: every message arrives"),
+    Scenario("smoke-closed", 6, senders=2, window=2, duration_s=0.5, procs=2, drain_s=5.0, what="smoke: closed loop, 2 processes"),
+)
