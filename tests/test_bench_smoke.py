@@ -1,0 +1,29 @@
+"""Smoke run of the benchmark (bench/): tiny sizes, seconds, so the benchmark cannot rot.
+
+It asserts only that every message arrived at every client, for each of the three servers;
+the figures themselves are for ``python -m bench``.  Plain sync tests: they work whatever
+asyncio mode pytest-asyncio is configured with (each server and client runs in its own
+process anyway).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.runner import run_scenario
+from bench.scenarios import SMOKE
+from bench.servers import SERVER_NAMES
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.mark.parametrize("server", SERVER_NAMES)
+@pytest.mark.parametrize("scenario", SMOKE, ids=[s.name for s in SMOKE])
+def test_every_message_arrives(server: str, scenario) -> None:  # noqa: ANN001
+    row = run_scenario(scenario, server)
+    assert "error" not in row, row.get("error")
+    assert row["connected"] == scenario.clients
+    assert row["sent"] > 0
+    assert row["lost"] == 0 and row["duplicated"] == 0, row
+    assert row["delivered"] == row["sent"] * scenario.clients
+    assert row["out_of_order"] == 0
