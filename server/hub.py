@@ -360,7 +360,7 @@ class ChatHub:
         limit = self.settings.max_send_buffer_bytes
         ready = []
         for client in targets:
-            if client.identity is None:
+            if client.identity is None or client.dropping:
                 continue
             if client.syncing:
                 client.pending.append(event)
@@ -382,8 +382,8 @@ class ChatHub:
         transport = client.ws.transport
         # The close frame cannot get through a full buffer: abort after a grace period.
         asyncio.get_running_loop().call_later(2.0, transport.abort)
-        self.clients.discard(client)
-        self.spawn(self._forget(client))
+        # ``handle`` forgets the client when its connection ends; the set is not touched
+        # here because the caller is iterating over it.
 
     # frame handlers ----------------------------------------------------------------------------
     async def _on_message(self, client: Client, data: p.ChatMessageData) -> None:

@@ -77,6 +77,14 @@ class Settings(BaseSettings):
 
     redis_url: str = ""
     """Empty: one process, in-memory fan-out. Set: fan-out, presence and limits via Redis."""
+    redis_prefix: str = Field("agentchat", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    """Prefix of every Redis key and channel, so several chats (or test runs) share one Redis."""
+    presence_ttl_seconds: float = Field(15.0, ge=1.0, le=3600.0)
+    """With Redis: a process that stops heart-beating this long is dead; its users go offline."""
+    reorder_wait_seconds: float = Field(0.2, ge=0.0, le=10.0)
+    """With Redis: how long a message waits for an earlier id before the gap is read from the database."""
+    agent_host: bool = True
+    """Run the built-in agents in this process; with several processes set it on exactly one."""
     agents_enabled: bool = True
     builtin_agents: CsvList = Field(default_factory=lambda: ["helper", "tasks", "files"])
     agents_config: Path | None = None
@@ -96,6 +104,14 @@ class Settings(BaseSettings):
 
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)")
         return value
 
     @property

@@ -1,0 +1,262 @@
+"""``AgentManager``: hosts the in-process agents on a ``WebSocketManager``.
+
+It talks to the chat only through the manager's public calls: ``add_message_handler`` (the
+TelegramManager hook) to hear messages, ``add_stop_handler`` to hear stop requests, and the
+agents' own ``post_agent_response`` / ``set_status`` / ``ask``.  Every handled message runs in
+its own asyncio task, so a slow agent never blocks the chat or the other agents, and an agent
+that raises is reported ``stuck`` while everything else goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..message_parser import ParsedMessage
+from ..protocol import AgentState, is_valid_username
+from ..settings import Settings
+from .base import Agent, AgentError, UsageError, snippet
+
+if TYPE_CHECKING:
+    from ..manager import WebSocketManager
+
+__all__ = ["AgentManager", "TelegramAgent"]
+
+log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 5.0
+MAX_TASKS_PER_AGENT = 16
+
+
+@dataclass(slots=True)
+class TelegramAgent:
+    """An agent from the TelegramManager set-up: ``factory(manager)`` wires it up itself."""
+
+    name: str
+    description: str
+    factory: Callable[[Any], Any]
+    role: str = "assistant"
+    instance: Any = None
+
+    def info(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role, "description": self.description}
+
+    def help_lines(self) -> list[str]:
+        return [f"**@{self.name}** ({self.role}): {self.description}"]
+
+
+class AgentManager:
+    """Owns the agents: registers them, routes messages to them and runs their work."""
+
+    def __init__(self, manager: WebSocketManager, settings: Settings, *, load_defaults: bool = True) -> None:
+        self.manager = manager
+        self.settings = settings
+        self.agents: dict[str, Agent] = {}
+        self.telegram_agents: dict[str, TelegramAgent] = {}
+        self.running: dict[str, set[asyncio.Task[None]]] = {}
+        self._stopping: dict[asyncio.Task[None], str] = {}
+        self._watchers: set[asyncio.Task[None]] = set()
+        self._started = False
+        if load_defaults:
+            self._load_defaults()
+
+    def _load_defaults(self) -> None:
+        from .builtin import BUILTINS
+        from .config import load_agents
+
+        for name in self.settings.builtin_agents:
+            make = BUILTINS.get(name)
+            if make is None:
+                log.error("unknown built-in agent %r (known: %s)", name, ", ".join(sorted(BUILTINS)))
+                continue
+            self._put(make(self.settings))
+        if self.settings.agents_config is not None:
+            for entry in load_agents(self.settings.agents_config, self.settings):
+                if isinstance(entry, TelegramAgent):
+                    self.add_telegram_agent(entry.name, entry.factory, entry.description, entry.role)
+                else:
+                    self._put(entry)
+
+    # adding agents ----------------------------------------------------------------------------
+    def _put(self, agent: Agent) -> None:
+        if not is_valid_username(agent.name):
+            raise ValueError(f"agent name {agent.name!r} is not a valid user name (letters, digits, _ and -)")
+        if agent.name in self.agents or agent.name in self.telegram_agents:
+            raise ValueError(f"two agents are named {agent.name!r}")
+        agent.bind(self.manager, self)
+        self.agents[agent.name] = agent
+
+    async def add(self, agent: Agent) -> Agent:
+        """Add an agent; before :meth:`start` or while running."""
+        self._put(agent)
+        if self._started:
+            await self._start_agent(agent)
+        return agent
+
+    def add_telegram_agent(
+        self, name: str, factory: Callable[[Any], Any], description: str = "", role: str = "assistant"
+    ) -> TelegramAgent:
+        """Host an agent written for TelegramManager: ``factory(manager)`` is called unchanged.
+
+        The agent subscribes with ``manager.add_message_handler`` and answers with
+        ``manager.send_message`` / ``manager.send_status_update`` exactly as before; this only
+        makes its name known to the chat (members list, ``/help``, ``stop_agent``).
+        """
+        if name in self.agents or name in self.telegram_agents:
+            raise ValueError(f"two agents are named {name!r}")
+        entry = TelegramAgent(name, description, factory, role)
+        self.telegram_agents[name] = entry
+        if self._started:
+            self._watch(self._start_telegram_agent(entry))
+        return entry
+
+    def get(self, name: str) -> Agent | None:
+        return self.agents.get(name)
+
+    def directory(self) -> list[dict[str, Any]]:
+        """Every agent the chat knows: ours first, then those connected from other processes."""
+        seen = {**{n: a.info() for n, a in self.agents.items()}, **{n: t.info() for n, t in self.telegram_agents.items()}}
+        hub = getattr(self.manager, "hub", None)
+        for name, info in sorted(getattr(hub, "agents", {}).items()):
+            if name not in seen:
+                seen[name] = {"name": name, "role": "external agent", "description": info.description or ""}
+        return [seen[n] for n in sorted(seen)]
+
+    def help_lines(self, name: str) -> list[str] | None:
+        agent = self.agents.get(name) or self.telegram_agents.get(name)
+        return agent.help_lines() if agent is not None else None
+
+    # lifecycle ----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Register every agent and start listening (called before the server accepts clients)."""
+        for agent in list(self.agents.values()):
+            await self._start_agent(agent)
+        for entry in self.telegram_agents.values():
+            await self._start_telegram_agent(entry)
+        self.manager.add_message_handler(self._on_message)
+        self.manager.add_stop_handler(self._on_stop)
+        self._started = True
+        log.info("agents ready: %s", ", ".join(sorted([*self.agents, *self.telegram_agents])) or "none")
+
+    async def _register(self, name: str, description: str) -> None:
+        self.manager.register_agent(name, description)
+        await self.manager.store.ensure_user(name, "agent", is_agent=True)
+
+    async def _start_telegram_agent(self, entry: TelegramAgent) -> None:
+        await self._register(entry.name, entry.description)
+        entry.instance = entry.factory(self.manager)
+
+    async def _start_agent(self, agent: Agent) -> None:
+        await self._register(agent.name, agent.description)
+        self.running.setdefault(agent.name, set())
+        await agent.start()
+        await agent.report_status(await agent.ready_status())
+
+    async def stop(self) -> None:
+        """Cancel the running work and let every agent release what it holds."""
+        self._started = False
+        tasks = [t for group in self.running.values() for t in group] + list(self._watchers)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for agent in self.agents.values():
+            try:
+                await agent.stop()
+            except Exception:
+                log.exception("agent %s failed to stop cleanly", agent.name)
+
+    # routing --------------------------------------------------------------------------------------
+    async def _on_message(self, msg: ParsedMessage) -> None:
+        """The ``add_message_handler`` hook: start one task per agent that wants ``msg``."""
+        if not self._started:
+            return
+        for agent in list(self.agents.values()):
+            try:
+                wanted = agent.wants(msg)
+            except Exception:
+                log.exception("%s.wants failed", agent.name)
+                continue
+            if wanted:
+                self.dispatch(agent, msg)
+
+    def dispatch(self, agent: Agent, msg: ParsedMessage) -> asyncio.Task[None] | None:
+        group = self.running.setdefault(agent.name, set())
+        if len(group) >= MAX_TASKS_PER_AGENT:
+            self._watch(agent.say(f"I am busy with {len(group)} requests; please try again in a moment.",
+                                  msg.message_id, AgentState.WORKING))
+            return None
+        task = asyncio.create_task(self._run(agent, msg), name=f"agent-{agent.name}-{msg.message_id}")
+        group.add(task)
+        task.add_done_callback(group.discard)
+        return task
+
+    async def _run(self, agent: Agent, msg: ParsedMessage) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            await agent.report_status(await agent.working_status(msg))
+            await agent.handle(msg)
+        except asyncio.CancelledError:
+            by = self._stopping.pop(task, None)
+            if by is None:
+                raise  # the server is shutting down
+            await self._quietly(agent.say(f"Stopped by {by}.", msg.message_id, AgentState.IDLE), agent)
+            return
+        except UsageError as exc:
+            await self._quietly(agent.say(exc.reason, msg.message_id, AgentState.IDLE), agent)
+        except AgentError as exc:
+            await self._stuck(agent, msg, exc.reason, exc.reason)
+            return
+        except Exception as exc:
+            log.exception("agent %s failed on message %s", agent.name, msg.message_id)
+            kind = type(exc).__name__
+            await self._stuck(
+                agent, msg, f"Failed on message #{msg.message_id} ({kind})",
+                f"Sorry, something went wrong while I worked on this ({kind}); the details are in the server log.",
+            )
+            return
+        if self._others_running(agent.name, task):
+            return
+        await self._quietly(agent.report_status(await agent.done_status(msg)), agent)
+
+    def _others_running(self, name: str, task: asyncio.Task[None]) -> bool:
+        return any(t is not task and not t.done() for t in self.running.get(name, ()))
+
+    async def _stuck(self, agent: Agent, msg: ParsedMessage, reason: str, text: str) -> None:
+        await self._quietly(agent.report(AgentState.STUCK, snippet(reason, 200)), agent)
+        await self._quietly(agent.say(text, msg.message_id, AgentState.STUCK), agent)
+
+    @staticmethod
+    async def _quietly(awaitable: Any, agent: Agent) -> None:
+        """Reporting must never take the manager down (the reply may be refused, e.g. too long)."""
+        try:
+            await awaitable
+        except Exception:
+            log.exception("agent %s could not report", agent.name)
+
+    def _watch(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+
+    # stopping -------------------------------------------------------------------------------------
+    def _on_stop(self, agent_name: str, by: str) -> None:
+        """``stop_agent`` from a person: cancel the agent's running work, then report ``idle``."""
+        agent = self.agents.get(agent_name)
+        if agent is None:
+            return  # an agent in another process, or a Telegram-style one (not cancellable)
+        tasks = [t for t in self.running.get(agent_name, ()) if not t.done()]
+        for task in tasks:
+            self._stopping[task] = by or "someone"
+            task.cancel()
+        self._watch(self._after_stop(agent, tasks, by or "someone"))
+
+    async def _after_stop(self, agent: Agent, tasks: Iterable[asyncio.Task[None]], by: str) -> None:
+        pending = list(tasks)
+        if pending:
+            await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
+        note = f"Stopped by {by}" if pending else f"Stopped by {by} (nothing was running)"
+        await self._quietly(agent.report(AgentState.IDLE, note), agent)
