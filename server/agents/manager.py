@@ -126,7 +126,12 @@ class AgentManager:
 
     def help_lines(self, name: str) -> list[str] | None:
         agent = self.agents.get(name) or self.telegram_agents.get(name)
-        return agent.help_lines() if agent is not None else None
+        if agent is not None:
+            return agent.help_lines()
+        for info in self.directory():
+            if info["name"] == name:
+                return [f"**@{name}** ({info['role']}): {info['description'] or 'connected from another process'}"]
+        return None
 
     # lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:

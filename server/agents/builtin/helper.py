@@ -41,13 +41,19 @@ class HelperAgent(Agent):
         return Status(AgentState.IDLE, "Ready: type /help")
 
     async def handle(self, msg: ParsedMessage) -> None:
-        topic = msg.args if msg.command == "help" else strip_mention(msg.text, self.name)
-        topic = topic.strip().lstrip("@").split()[0] if topic.strip() else ""
-        if topic and topic.lower() not in ("help", "me", "please", "agents"):
+        if msg.command == "help":
+            words = msg.args.split()
+            topic = words[0].lstrip("@") if words else ""
+        else:  # "@helper what does @tasks do?": the first other agent named, if any
+            known = {a["name"].lower() for a in self.agents.directory()} - {self.name}
+            named = [m for m in msg.mentions if m.lower() in known]
+            words = [w.strip("?!.,").lower() for w in strip_mention(msg.text, self.name).split()]
+            topic = named[0] if named else next((w for w in words if w in known), "")
+        if topic:
             lines = self.agents.help_lines(topic)
             if lines is None:
-                known = ", ".join(f"@{a['name']}" for a in self.agents.directory())
-                await self.reply(msg, f"There is no agent named `{topic}` here. Agents: {known or 'none'}.")
+                names = ", ".join(f"@{a['name']}" for a in self.agents.directory())
+                await self.reply(msg, f"There is no agent named `{topic}` here. Agents: {names or 'none'}.")
                 return
             await self.reply(msg, "\n".join(lines))
             return

@@ -1,0 +1,11 @@
+"""The agent system: ``AgentManager``, the ``Agent`` base, built-in and LLM agents.
+
+``ServerRuntime`` builds ``AgentManager(manager, settings)`` and awaits ``start()`` before the
+server listens and ``stop()`` on shutdown.  Agents in other processes use
+``server.agents.client.AgentClient`` instead.
+"""
+
+from .base import Agent, AgentError, Status, UsageError, snippet, strip_mention
+from .manager import AgentManager, TelegramAgent
+
+__all__ = ["AgentManager", "Agent", "AgentError", "UsageError", "Status", "TelegramAgent", "snippet", "strip_mention"]

@@ -1,0 +1,121 @@
+"""The agents config file (``AGENTCHAT_AGENTS_CONFIG``): TOML or JSON, a list of agents.
+
+Each entry is either an LLM agent (``model`` + ``system_prompt``) or Python code (``entry =
+"package.module:attr"``): an ``Agent`` subclass, or a TelegramManager-era factory called with
+the manager.  A mistake stops the server with the file, the entry and the field named.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..protocol import is_valid_username
+from ..settings import Settings
+from .base import Agent
+from .llm import LLMAgent, LLMSpec
+from .manager import TelegramAgent
+
+__all__ = ["ConfigError", "load_agents", "parse_agents"]
+
+LLM_FIELDS = {"name", "model", "system_prompt", "description", "base_url", "api_key", "api_key_env",
+              "temperature", "max_tokens", "context_messages", "timeout"}
+CODE_FIELDS = {"name", "entry", "description", "role"}
+
+
+class ConfigError(ValueError):
+    """The agents config file is wrong; the message names the file, entry and field."""
+
+
+def load_agents(path: Path, settings: Settings) -> list[Agent | TelegramAgent]:
+    try:
+        raw = path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"AGENTCHAT_AGENTS_CONFIG: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw) if path.suffix.lower() != ".json" else json.loads(raw)
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'TOML'}: {exc}") from None
+    return parse_agents(data, settings, str(path))
+
+
+def parse_agents(data: Any, settings: Settings, where: str = "agents config") -> list[Agent | TelegramAgent]:
+    entries = data.get("agents") if isinstance(data, dict) else data
+    if not isinstance(entries, list):
+        raise ConfigError(f"{where}: expected a list of agents (TOML: [[agents]] tables; JSON: {{\"agents\": [...]}})")
+    agents: list[Agent | TelegramAgent] = []
+    for index, entry in enumerate(entries):
+        label = f"{where}: agents[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{label}: each agent is a table/object")
+        name = entry.get("name")
+        if not isinstance(name, str) or not is_valid_username(name):
+            raise ConfigError(f"{label}: 'name' must be a user name (letters, digits, _ and -, up to 32)")
+        label = f"{where}: agent {name!r}"
+        if "entry" in entry:
+            agents.append(_code_agent(entry, label))
+        else:
+            agents.append(LLMAgent(_llm_spec(entry, settings, label)))
+    return agents
+
+
+def _check_fields(entry: dict[str, Any], allowed: set[str], label: str) -> None:
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise ConfigError(f"{label}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _llm_spec(entry: dict[str, Any], settings: Settings, label: str) -> LLMSpec:
+    _check_fields(entry, LLM_FIELDS, label)
+    model = entry.get("model")
+    if not isinstance(model, str) or not model:
+        raise ConfigError(f"{label}: 'model' is required (e.g. \"llama3.1\" or \"gpt-4o-mini\"), or give 'entry' for Python code")
+    prompt = entry.get("system_prompt", "You are a helpful assistant.")
+    if not isinstance(prompt, str):
+        raise ConfigError(f"{label}: 'system_prompt' must be text")
+    api_key = entry.get("api_key", settings.llm_api_key)
+    if "api_key_env" in entry:
+        api_key = os.environ.get(str(entry["api_key_env"]), "")
+    try:
+        return LLMSpec(
+            name=entry["name"],
+            model=model,
+            system_prompt=prompt,
+            description=str(entry.get("description", "")),
+            base_url=str(entry.get("base_url", settings.llm_base_url)),
+            api_key=str(api_key),
+            temperature=None if entry.get("temperature") is None else float(entry["temperature"]),
+            max_tokens=None if entry.get("max_tokens") is None else int(entry["max_tokens"]),
+            context_messages=max(1, min(200, int(entry.get("context_messages", 20)))),
+            timeout=float(entry.get("timeout", 120.0)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+
+
+def _code_agent(entry: dict[str, Any], label: str) -> Agent | TelegramAgent:
+    _check_fields(entry, CODE_FIELDS, label)
+    target = entry["entry"]
+    if not isinstance(target, str) or ":" not in target:
+        raise ConfigError(f"{label}: 'entry' must look like \"package.module:ClassOrFunction\"")
+    module_name, _, attr = target.partition(":")
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"{label}: cannot load {target}: {exc}") from None
+    name, description = entry["name"], str(entry.get("description", ""))
+    if isinstance(obj, type) and issubclass(obj, Agent):
+        agent = obj()
+        agent.name = name
+        if description:
+            agent.description = description
+        if "role" in entry:
+            agent.role = str(entry["role"])
+        return agent
+    if not callable(obj):
+        raise ConfigError(f"{label}: {target} is neither an Agent subclass nor a callable")
+    return TelegramAgent(name, description, obj, str(entry.get("role", "assistant")))

@@ -1,0 +1,124 @@
+"""Helpers for testing agents over a real socket: a chat client that records every frame.
+
+    async with ChatTestClient(runtime.url, "alice", token) as alice:
+        sent = await alice.say("@helper hi")
+        answer = await alice.expect("agent_response", sender="helper", replyTo=sent["id"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+
+from ..protocol import MessageType
+
+__all__ = ["ChatTestClient"]
+
+Predicate = Callable[[dict[str, Any]], bool]
+_ids = itertools.count(1)
+
+
+class ChatTestClient:
+    """One authenticated connection; ``frames`` holds every envelope received, in order."""
+
+    def __init__(self, url: str, user: str, token: str, *, last_message_id: int | None = None) -> None:
+        self.url = url
+        self.user = user
+        self.token = token
+        self.last_message_id = last_message_id
+        self.frames: list[dict[str, Any]] = []
+        self.welcome: dict[str, Any] = {}
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._changed = asyncio.Condition()
+
+    async def __aenter__(self) -> ChatTestClient:
+        self._ws = await connect(self.url, max_size=None)
+        auth: dict[str, Any] = {"userId": self.user, "token": self.token}
+        if self.last_message_id is not None:
+            auth["lastMessageId"] = self.last_message_id
+        await self.send(MessageType.AUTH, auth)
+        self._reader = asyncio.create_task(self._read())
+        self.welcome = await self.expect(MessageType.AUTH_RESPONSE)
+        if not self.welcome.get("success"):
+            raise RuntimeError(f"auth failed: {self.welcome}")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        if self._ws is not None:
+            await self._ws.close()
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        async for raw in self._ws:
+            frame = orjson.loads(raw)
+            async with self._changed:
+                self.frames.append(frame)
+                self._changed.notify_all()
+
+    async def send(self, kind: MessageType | str, data: dict[str, Any] | None = None) -> None:
+        assert self._ws is not None
+        await self._ws.send(orjson.dumps({"type": str(kind), "data": data or {}}).decode())
+
+    async def say(self, text: str, **fields: Any) -> dict[str, Any]:
+        """Post a chat message and return it as the server broadcast it (with its real ``id``)."""
+        client_id = f"{self.user}-{next(_ids)}"
+        await self.send(MessageType.MESSAGE, {"id": client_id, "text": text, **fields})
+        frame = await self.expect_any(
+            lambda f: (f["type"] == MessageType.MESSAGE and f["data"].get("clientId") == client_id)
+            or (f["type"] == MessageType.ERROR and f["data"].get("ref") == client_id)
+        )
+        if frame["type"] == MessageType.ERROR:
+            raise RuntimeError(f"message refused: {frame['data']}")
+        return frame["data"]
+
+    def matching(self, kind: MessageType | str, where: Predicate | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """The data of every frame received so far of ``kind`` whose fields equal ``fields``."""
+        found = []
+        for frame in self.frames:
+            if frame.get("type") != str(kind):
+                continue
+            data = frame.get("data") or {}
+            if all(data.get(k) == v for k, v in fields.items()) and (where is None or where(data)):
+                found.append(data)
+        return found
+
+    async def expect(
+        self, kind: MessageType | str, where: Predicate | None = None, timeout: float = 5.0, **fields: Any
+    ) -> dict[str, Any]:
+        """Wait for a frame of ``kind`` matching ``fields`` (and ``where``); return its data."""
+
+        def check(frame: dict[str, Any]) -> bool:
+            data = frame.get("data") or {}
+            return (
+                frame.get("type") == str(kind)
+                and all(data.get(k) == v for k, v in fields.items())
+                and (where is None or where(data))
+            )
+
+        frame = await self.expect_any(check, timeout, f"{kind} {fields}")
+        return frame.get("data") or {}
+
+    async def expect_any(self, check: Predicate, timeout: float = 5.0, what: str = "frame") -> dict[str, Any]:
+        async def wait() -> dict[str, Any]:
+            async with self._changed:
+                seen = 0
+                while True:
+                    for frame in self.frames[seen:]:
+                        if check(frame):
+                            return frame
+                    seen = len(self.frames)
+                    await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(wait(), timeout)
+        except TimeoutError:
+            tail = [f"{f['type']}:{str(f.get('data'))[:120]}" for f in self.frames[-8:]]
+            raise AssertionError(f"{self.user}: no {what} within {timeout}s; last frames: {tail}") from None
