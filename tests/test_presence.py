@@ -1,0 +1,17 @@
+"""Presence bookkeeping: online with the first connection, offline with the last."""
+
+from __future__ import annotations
+
+from server.presence import LocalPresence
+
+
+async def test_many_tabs_one_presence() -> None:
+    presence = LocalPresence()
+    assert await presence.connect("alice", "tab1") is True
+    assert await presence.connect("alice", "tab2") is False
+    assert await presence.online() == {"alice"}
+    assert await presence.disconnect("alice", "tab1") is False
+    assert await presence.disconnect("alice", "tab1") is False  # twice is harmless
+    assert await presence.disconnect("alice", "tab2") is True
+    assert await presence.online() == set()
+    assert presence.last_seen("alice") is not None
