@@ -1,0 +1,318 @@
+"""``AgentClient``: an agent in another process, over the same WebSocket protocol people use.
+
+    agent = AgentClient("ws://127.0.0.1:8081/ws", "echo", token)   # token with role "agent"
+
+    @agent.on_message
+    async def echo(msg: ParsedMessage) -> None:
+        await agent.reply(msg, f"{msg.sender} said: {msg.text}")
+
+    asyncio.run(agent.run())
+
+Each message that mentions the agent (or uses one of its ``commands``) runs the handler in its
+own task, with ``working`` / ``completed`` / ``stuck`` status reported around it, exactly like an
+in-process agent.  A ``stop_agent`` frame cancels the running handlers.  When the connection
+drops, the client reconnects with ``lastMessageId`` and handles what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from ..message_parser import ParsedMessage
+from ..protocol import AgentState, MessageType
+from ..serialize import to_parsed
+
+__all__ = ["AgentClient", "AuthError", "Handler"]
+
+log = logging.getLogger(__name__)
+Handler = Callable[[ParsedMessage], Awaitable[None]]
+SEND_WAIT_SECONDS = 10.0
+
+
+class AuthError(RuntimeError):
+    """The server refused the token; reconnecting would not help."""
+
+
+class AgentClient:
+    """Connects as role ``agent``, hands matching messages to a handler, speaks for the agent."""
+
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        token: str,
+        *,
+        commands: Iterable[str] = (),
+        all_messages: bool = False,
+        auto_status: bool = True,
+        reconnect: bool = True,
+        min_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.name = name
+        self.token = token
+        self.commands = {c.lower().lstrip("/") for c in commands}
+        self.all_messages = all_messages
+        self.auto_status = auto_status
+        self.reconnect = reconnect
+        self.min_backoff = min_backoff
+        self.max_backoff = max_backoff
+        self.last_message_id: int | None = None
+        self.connected = asyncio.Event()
+        self.welcome: dict[str, Any] = {}
+        self._handler: Handler | None = None
+        self._ws: ClientConnection | None = None
+        self._closing = False
+        self._runner: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._stopping: dict[asyncio.Task[None], str] = {}
+        self._questions: dict[str, asyncio.Future[str | None]] = {}
+
+    # registering ---------------------------------------------------------------------------------
+    def on_message(self, handler: Handler) -> Handler:
+        """Decorator: ``handler(msg)`` runs for each message addressed to this agent."""
+        self._handler = handler
+        return handler
+
+    def wants(self, msg: ParsedMessage) -> bool:
+        if msg.sender == self.name or msg.kind != MessageType.MESSAGE:
+            return False
+        if self.all_messages or msg.mentions_name(self.name):
+            return True
+        return msg.command is not None and msg.command in self.commands
+
+    # lifecycle -------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Connect and serve until :meth:`close`, reconnecting (with back-off) when the link drops."""
+        backoff = self.min_backoff
+        while not self._closing:
+            try:
+                async with connect(self.url, max_size=None) as ws:
+                    self._ws = ws
+                    await self._authenticate(ws)
+                    backoff = self.min_backoff
+                    await self._serve(ws)
+            except AuthError:
+                raise
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
+                if self._closing:
+                    return
+                if not self.reconnect:
+                    raise
+                log.warning("%s: connection lost (%s); reconnecting in %.1f s", self.name, type(exc).__name__, backoff)
+            finally:
+                self._ws = None
+                self.connected.clear()
+            if self._closing:
+                return
+            await asyncio.sleep(backoff)
+            backoff = min(self.max_backoff, backoff * 2)
+
+    async def start(self) -> None:
+        """Run in the background and wait until the first connection is authenticated."""
+        self._runner = asyncio.create_task(self.run(), name=f"agent-client-{self.name}")
+        waiter = asyncio.create_task(self.connected.wait())
+        done, _ = await asyncio.wait({waiter, self._runner}, return_when=asyncio.FIRST_COMPLETED)
+        if self._runner in done:
+            waiter.cancel()
+            self._runner.result()  # raises the reason (AuthError, refused connection...)
+
+    async def close(self) -> None:
+        self._closing = True
+        for task in list(self._running):
+            task.cancel()
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+        if self._ws is not None:
+            await self._ws.close()
+        if self._runner is not None:
+            try:
+                await self._runner
+            except Exception:
+                pass
+
+    async def __aenter__(self) -> AgentClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # protocol ----------------------------------------------------------------------------------------
+    async def _authenticate(self, ws: ClientConnection) -> None:
+        auth: dict[str, Any] = {"userId": self.name, "token": self.token, "role": "agent"}
+        if self.last_message_id is not None:
+            auth["lastMessageId"] = self.last_message_id
+        await ws.send(orjson.dumps({"type": MessageType.AUTH.value, "data": auth}).decode())
+        frame = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+        data = frame.get("data") or {}
+        if frame.get("type") != MessageType.AUTH_RESPONSE or not data.get("success"):
+            error = data.get("error") or {}
+            raise AuthError(f"{self.name}: authentication failed: {error.get('message', frame)}")
+        if data.get("role") != "agent":
+            log.warning("%s: the token's role is %r; only role 'agent' may answer as an agent", self.name, data.get("role"))
+        if self.last_message_id is None:
+            self.last_message_id = data.get("lastMessageId") or 0
+        self.welcome = data
+        self.connected.set()
+        log.info("%s connected to %s", self.name, self.url)
+
+    async def _serve(self, ws: ClientConnection) -> None:
+        async for raw in ws:
+            try:
+                frame = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            self._on_frame(frame.get("type"), frame.get("data") or {})
+
+    def _on_frame(self, kind: str | None, data: dict[str, Any]) -> None:
+        if kind in (MessageType.MESSAGE, MessageType.AGENT_RESPONSE):
+            message_id = data.get("id")
+            if isinstance(message_id, int):
+                if self.last_message_id is not None and message_id <= self.last_message_id:
+                    return  # already seen (history overlaps what we had)
+                self.last_message_id = message_id
+            msg = to_parsed(data, kind)
+            if self._handler is not None and self.wants(msg):
+                self._dispatch(msg)
+        elif kind == MessageType.HISTORY:
+            ids = [m["data"]["id"] for m in data.get("messages", []) if isinstance(m.get("data", {}).get("id"), int)]
+            if ids and data.get("beforeId") is None:
+                self.last_message_id = max(self.last_message_id or 0, max(ids))
+        elif kind == MessageType.STOP_AGENT:
+            if data.get("agent") == self.name:
+                self._stop(str(data.get("by") or "someone"))
+        elif kind == MessageType.QUESTION_CLOSED:
+            future = self._questions.pop(str(data.get("questionId")), None)
+            if future is not None and not future.done():
+                future.set_result(data.get("answer") if data.get("status") == "answered" else None)
+        elif kind == MessageType.ERROR:
+            log.warning("%s: server says %s: %s", self.name, data.get("code"), data.get("message"))
+
+    # running handlers ----------------------------------------------------------------------------------
+    def _dispatch(self, msg: ParsedMessage) -> None:
+        task = asyncio.create_task(self._run(msg), name=f"{self.name}-{msg.message_id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run(self, msg: ParsedMessage) -> None:
+        assert self._handler is not None
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            if self.auto_status:
+                await self.status(AgentState.WORKING, f"Answering {msg.sender}")
+            await self._handler(msg)
+        except asyncio.CancelledError:
+            by = self._stopping.pop(task, None)
+            if by is None:
+                raise
+            await self._quietly(self.send_response(f"Stopped by {by}.", msg.message_id, AgentState.IDLE))
+            return
+        except Exception as exc:
+            log.exception("%s: handler failed on message %s", self.name, msg.message_id)
+            reason = f"Failed on message #{msg.message_id} ({type(exc).__name__})"
+            await self._quietly(self.status(AgentState.STUCK, reason))
+            await self._quietly(self.send_response(
+                f"Sorry, something went wrong while I worked on this ({type(exc).__name__}).",
+                msg.message_id, AgentState.STUCK))
+            return
+        if self.auto_status and not any(t is not task and not t.done() for t in self._running):
+            await self._quietly(self.status(AgentState.COMPLETED, f"Answered {msg.sender}", 100))
+
+    def _stop(self, by: str) -> None:
+        tasks = [t for t in self._running if not t.done()]
+        for task in tasks:
+            self._stopping[task] = by
+            task.cancel()
+        self._dispatch_after_stop(tasks, by)
+
+    def _dispatch_after_stop(self, tasks: Sequence[asyncio.Task[None]], by: str) -> None:
+        async def report() -> None:
+            if tasks:
+                await asyncio.wait(tasks, timeout=5)
+            note = f"Stopped by {by}" if tasks else f"Stopped by {by} (nothing was running)"
+            await self._quietly(self.status(AgentState.IDLE, note))
+
+        watcher = asyncio.create_task(report())
+        self._running.add(watcher)
+        watcher.add_done_callback(self._running.discard)
+
+    @staticmethod
+    async def _quietly(awaitable: Awaitable[Any]) -> None:
+        try:
+            await awaitable
+        except Exception as exc:
+            log.warning("could not report: %s", exc)
+
+    # speaking for the agent -------------------------------------------------------------------------------
+    async def _send(self, kind: MessageType, data: dict[str, Any]) -> None:
+        if self._ws is None or not self.connected.is_set():
+            try:
+                await asyncio.wait_for(self.connected.wait(), SEND_WAIT_SECONDS)
+            except TimeoutError:
+                raise ConnectionError(f"{self.name}: not connected to {self.url}") from None
+        assert self._ws is not None
+        await self._ws.send(orjson.dumps({"type": kind.value, "data": data}).decode())
+
+    async def reply(
+        self, msg: ParsedMessage, text: str, status: AgentState | str | None = AgentState.COMPLETED,
+        *, stream_id: str | None = None, attachments: Sequence[str] = (),
+    ) -> None:
+        """Answer ``msg`` with an ``agent_response`` (``replyTo`` = its id)."""
+        await self.send_response(text, msg.message_id, status, stream_id=stream_id, attachments=attachments)
+
+    async def send_response(
+        self, text: str, reply_to: int | None = None, status: AgentState | str | None = None,
+        *, stream_id: str | None = None, attachments: Sequence[str] = (),
+    ) -> None:
+        data: dict[str, Any] = {"text": text, "replyTo": reply_to}
+        if status is not None:
+            data["agentStatus"] = AgentState(status).value
+        if stream_id is not None:
+            data["streamId"] = stream_id
+        if attachments:
+            data["attachments"] = list(attachments)
+        await self._send(MessageType.AGENT_RESPONSE, data)
+
+    async def status(self, state: AgentState | str, task: str | None = None, progress: float | None = None) -> None:
+        """Publish this agent's ``status_update``."""
+        data: dict[str, Any] = {"status": AgentState(state).value, "currentTask": task}
+        if progress is not None:
+            data["progress"] = max(0.0, min(100.0, float(progress)))
+        await self._send(MessageType.STATUS_UPDATE, data)
+
+    async def stream(self, stream_id: str, delta: str, reply_to: int | None = None) -> None:
+        """Send a piece of an answer; finish with :meth:`reply` using the same ``stream_id``."""
+        await self._send(MessageType.AGENT_STREAM, {"streamId": stream_id, "delta": delta, "replyTo": reply_to})
+
+    @staticmethod
+    def new_stream_id() -> str:
+        return "s-" + secrets.token_hex(6)
+
+    async def ask(
+        self, to: str, text: str, choices: Sequence[str], timeout: float = 300.0, reply_to: int | None = None
+    ) -> str | None:
+        """Ask person ``to`` and wait: the chosen answer, or None on timeout or cancel."""
+        question_id = "q-" + secrets.token_hex(6)
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._questions[question_id] = future
+        try:
+            await self._send(MessageType.AGENT_QUESTION, {
+                "questionId": question_id, "to": to, "text": text, "choices": list(choices),
+                "timeoutSeconds": timeout, "replyTo": reply_to,
+            })
+            return await asyncio.wait_for(future, timeout + 10)
+        except TimeoutError:
+            return None
+        finally:
+            self._questions.pop(question_id, None)
