@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         asyncio.run(_serve(args))
-    except OSError as exc:
+    except (OSError, SettingsError) as exc:
         print(f"error: cannot start the server: {exc}", file=sys.stderr)
         return 1
     return 0

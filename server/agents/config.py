@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol import is_valid_username
-from ..settings import Settings
+from ..settings import Settings, SettingsError
 from .base import Agent
 from .llm import LLMAgent, LLMSpec
 from .manager import TelegramAgent
@@ -27,7 +27,7 @@ LLM_FIELDS = {"name", "model", "system_prompt", "description", "base_url", "api_
 CODE_FIELDS = {"name", "entry", "description", "role"}
 
 
-class ConfigError(ValueError):
+class ConfigError(SettingsError, ValueError):
     """The agents config file is wrong; the message names the file, entry and field."""
 
 
