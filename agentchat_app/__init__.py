@@ -1,0 +1,1 @@
+"""AgentChat's browser client, written in Python with Reflex."""

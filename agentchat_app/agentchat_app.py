@@ -1,0 +1,32 @@
+"""The AgentChat Reflex app: pages, theme, the companion server and the download route."""
+
+from __future__ import annotations
+
+import reflex as rx
+from starlette.applications import Starlette
+
+from .pages.admin import admin_page
+from .pages.auth import login_page, signup_page
+from .pages.chat import chat_page
+from .services import files
+from .services.companion import companion_lifespan
+from .state.admin import AdminState
+from .state.auth import AuthState
+from .state.chat import ChatState
+
+TITLE = "AgentChat"
+
+app = rx.App(
+    theme=rx.theme(accent_color="violet", gray_color="slate", radius="large", appearance="inherit"),
+    stylesheets=["/agentchat.css"],
+    head_components=[
+        rx.el.script(src="/agentchat.js", defer=True),
+        rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
+    ],
+    api_transformer=Starlette(routes=files.routes()),
+)
+app.register_lifespan_task(companion_lifespan)
+app.add_page(chat_page, route="/", title=TITLE, on_load=ChatState.load)
+app.add_page(login_page, route="/login", title=f"Sign in · {TITLE}", on_load=AuthState.redirect_if_signed_in)
+app.add_page(signup_page, route="/signup", title=f"Create account · {TITLE}", on_load=AuthState.redirect_if_signed_in)
+app.add_page(admin_page, route="/admin", title=f"Admin · {TITLE}", on_load=AdminState.load)

@@ -1,0 +1,97 @@
+"""What the UI shows, as plain dataclasses the Reflex state can hold and serialise.
+
+Frames from the companion server are converted once, on arrival, into these view models:
+the browser receives display-ready values (formatted time, mention segments, sizes), so
+the components stay declarative and nothing a user typed is ever interpreted as HTML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+__all__ = ["Segment", "AttachmentView", "ChatMessage", "Member", "Question", "PendingFile"]
+
+
+@dataclasses.dataclass
+class Segment:
+    """A run of message text; ``kind`` is ``text``, ``mention`` or ``mention_me``."""
+
+    text: str = ""
+    kind: str = "text"
+
+
+@dataclasses.dataclass
+class AttachmentView:
+    id: str = ""
+    name: str = ""
+    size: int = 0
+    size_label: str = ""
+    type: str = ""
+
+
+@dataclasses.dataclass
+class ChatMessage:
+    """One entry of the message log.
+
+    ``key`` is unique in the window: ``m<id>`` for stored messages, ``s<streamId>`` for an
+    answer still streaming (it becomes ``m<id>`` when the final ``agent_response`` lands).
+    """
+
+    key: str = ""
+    id: int = 0
+    sender: str = ""
+    text: str = ""
+    time: str = ""
+    timestamp: str = ""
+    is_agent: bool = False
+    is_mine: bool = False
+    mentions_me: bool = False
+    segments: list[Segment] = dataclasses.field(default_factory=list)
+    reply_to: int = 0
+    reply_sender: str = ""
+    reply_excerpt: str = ""
+    attachments: list[AttachmentView] = dataclasses.field(default_factory=list)
+    streaming: bool = False
+    stream_id: str = ""
+    agent_status: str = ""
+
+
+@dataclasses.dataclass
+class Member:
+    """A person or agent in the sidebar, with presence and (for agents) live status."""
+
+    user_id: str = ""
+    role: str = ""
+    is_agent: bool = False
+    online: bool = False
+    last_seen: str = ""
+    status: str = ""
+    current_task: str = ""
+    progress: int = 0
+    has_progress: bool = False
+    is_me: bool = False
+
+
+@dataclasses.dataclass
+class Question:
+    """An agent's question with its choices; ``state`` is ``open``, ``answered``, ``timeout`` or ``cancelled``."""
+
+    question_id: str = ""
+    agent: str = ""
+    to_user: str = ""
+    text: str = ""
+    choices: list[str] = dataclasses.field(default_factory=list)
+    state: str = "open"
+    answer: str = ""
+    answered_by: str = ""
+    for_me: bool = False
+    time: str = ""
+
+
+@dataclasses.dataclass
+class PendingFile:
+    """A file uploaded for the next message (a chip above the composer)."""
+
+    id: str = ""
+    name: str = ""
+    size_label: str = ""

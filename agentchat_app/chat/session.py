@@ -1,0 +1,350 @@
+"""One signed-in browser session's view of the chat, driven by protocol frames.
+
+``ChatSession.apply(frame)`` is pure (no sockets, no Reflex): it updates the model and
+returns which display fields changed plus side effects (toasts, a draft to restore).  The
+Reflex state copies only the changed fields, so a presence update does not re-send the
+message list.  The session object lives in the bridge registry, outside serialisable state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+from server.protocol import AgentState, ErrorCode, MessageType
+
+from .convert import excerpt, last_seen_label, to_member, to_message, to_question
+from .errors import friendly_error, rate_limit_text
+from .models import ChatMessage, Member, Question
+from .window import DEFAULT_CAP, Window
+
+__all__ = ["ChatSession", "Changes", "ConnectionState", "LOCAL_CONNECTION", "TYPING_TTL_SECONDS"]
+
+TYPING_TTL_SECONDS = 6.0
+MAX_QUESTIONS = 20
+LOCAL_CONNECTION = "_connection"
+"""Not a wire type: the bridge reports its own connection state with it."""
+
+
+class ConnectionState:
+    CONNECTING = "Connecting"
+    CONNECTED = "Connected"
+    RECONNECTING = "Reconnecting"
+    DISCONNECTED = "Disconnected"
+
+
+@dataclasses.dataclass
+class Changes:
+    fields: set[str] = dataclasses.field(default_factory=set)
+    toasts: list[str] = dataclasses.field(default_factory=list)
+    restore_draft: str = ""
+    auth_failed: bool = False
+
+    def merge(self, other: Changes) -> None:
+        self.fields |= other.fields
+        self.toasts += other.toasts
+        self.restore_draft = other.restore_draft or self.restore_draft
+        self.auth_failed = self.auth_failed or other.auth_failed
+
+
+class ChatSession:
+    def __init__(self, me: str, role: str, cap: int = DEFAULT_CAP, clock: Callable[[], float] = time.monotonic) -> None:
+        self.me = me
+        self.role = role
+        self.clock = clock
+        self.window = Window(messages=[], cap=cap)
+        self.members: dict[str, Member] = {}
+        self.agents: set[str] = set()
+        self.typing: dict[str, float] = {}
+        self.questions: list[Question] = []
+        self.connection = ConnectionState.CONNECTING
+        self.error = ""
+        self.rate_limited_until = 0.0
+        self.last_message_id: int | None = None
+        self.pending_sends: dict[int, str] = {}
+        self.loaded = False
+        """The first history page arrived: later messages are live (they may notify)."""
+        self.loading_earlier = False
+
+    # --- outgoing bookkeeping ---------------------------------------------------------------
+    def new_client_id(self, text: str) -> int:
+        client_id = time.time_ns() // 1000
+        while client_id in self.pending_sends:
+            client_id += 1
+        self.pending_sends[client_id] = text
+        if len(self.pending_sends) > 50:
+            self.pending_sends.pop(next(iter(self.pending_sends)))
+        return client_id
+
+    # --- display values ---------------------------------------------------------------------
+    def member_list(self) -> list[Member]:
+        """Agents first, then people online, then everyone else; alphabetical within."""
+        return sorted(self.members.values(), key=lambda m: (not m.is_agent, not m.online, m.user_id.lower()))
+
+    def typing_text(self) -> str:
+        names = sorted(self.typing)
+        if not names:
+            return ""
+        if len(names) == 1:
+            return f"{names[0]} is typing…"
+        if len(names) == 2:
+            return f"{names[0]} and {names[1]} are typing…"
+        return f"{names[0]}, {names[1]} and {len(names) - 2} more are typing…"
+
+    @property
+    def needs_tick(self) -> bool:
+        return bool(self.typing) or self.rate_limited_until > 0
+
+    def tick(self) -> Changes:
+        """Expire typing indicators and count the rate-limit message down."""
+        changes = Changes()
+        now = self.clock()
+        expired = [name for name, until in self.typing.items() if until <= now]
+        for name in expired:
+            del self.typing[name]
+        if expired:
+            changes.fields.add("typing")
+        if self.rate_limited_until:
+            left = self.rate_limited_until - now
+            if left <= 0:
+                self.rate_limited_until = 0.0
+                self.error = ""
+            else:
+                self.error = rate_limit_text(left)
+            changes.fields.add("error")
+        return changes
+
+    # --- incoming frames --------------------------------------------------------------------
+    def apply(self, frame: dict[str, Any]) -> Changes:
+        kind = frame.get("type")
+        data = frame.get("data")
+        if not isinstance(data, dict):
+            data = {}
+        handler = self._handlers().get(kind)  # type: ignore[arg-type]
+        if handler is None:
+            return Changes()
+        return handler(data)
+
+    def _handlers(self) -> dict[str, Callable[[dict[str, Any]], Changes]]:
+        return {
+            LOCAL_CONNECTION: self._on_connection,
+            MessageType.AUTH_RESPONSE.value: self._on_auth,
+            MessageType.HISTORY.value: self._on_history,
+            MessageType.RECOVERY.value: self._on_recovery,
+            MessageType.MESSAGE.value: lambda d: self._on_message(d, agent=False),
+            MessageType.AGENT_RESPONSE.value: lambda d: self._on_message(d, agent=True),
+            MessageType.AGENT_STREAM.value: self._on_stream,
+            MessageType.STATUS_UPDATE.value: self._on_status,
+            MessageType.USER_PRESENCE.value: self._on_presence,
+            MessageType.TYPING.value: self._on_typing,
+            MessageType.AGENT_QUESTION.value: self._on_question,
+            MessageType.QUESTION_CLOSED.value: self._on_question_closed,
+            MessageType.ERROR.value: self._on_error,
+        }
+
+    def _on_connection(self, data: dict[str, Any]) -> Changes:
+        state = str(data.get("state") or ConnectionState.RECONNECTING)
+        changes = Changes(fields={"connection"})
+        self.connection = state
+        if state != ConnectionState.CONNECTED:
+            self.typing.clear()
+            changes.fields.add("typing")
+        return changes
+
+    def _on_auth(self, data: dict[str, Any]) -> Changes:
+        if not data.get("success"):
+            self.connection = ConnectionState.DISCONNECTED
+            error = data.get("error") if isinstance(data.get("error"), dict) else {}
+            self.error = friendly_error(error or {"code": ErrorCode.AUTH_FAILED.value})
+            return Changes(fields={"connection", "error"}, auth_failed=True)
+        self.connection = ConnectionState.CONNECTED
+        if isinstance(data.get("role"), str):
+            self.role = data["role"]
+        self.agents = {a for a in data.get("agents") or [] if isinstance(a, str)}
+        members: dict[str, Member] = {}
+        for item in data.get("members") or []:
+            if isinstance(item, dict) and item.get("userId"):
+                member = to_member(item, self.me)
+                old = self.members.get(member.user_id)
+                if old is not None:  # keep live agent status across a reconnect
+                    member = dataclasses.replace(
+                        member, status=old.status, current_task=old.current_task,
+                        progress=old.progress, has_progress=old.has_progress,
+                    )
+                members[member.user_id] = member
+        for name in self.agents:
+            members.setdefault(name, Member(user_id=name, role="agent", is_agent=True, online=True))
+        for name in data.get("users") or []:
+            if isinstance(name, str):
+                member = members.setdefault(name, Member(user_id=name, is_me=name == self.me))
+                member.online = True
+        self.members = members
+        changes = Changes(fields={"connection", "members", "role"})
+        if self.window.streams:  # answers cut off by the reconnect will not finish streaming
+            self.window.streams = []
+            changes.fields.add("streams")
+        return changes
+
+    def _message_from(self, data: dict[str, Any], agent: bool) -> ChatMessage:
+        reply_to = data.get("replyTo")
+        quoted = self.window.by_id(reply_to) if isinstance(reply_to, int) else None
+        return to_message(data, me=self.me, agents=self.agents, is_agent_response=agent, quoted=quoted)
+
+    def _remember_id(self, message_id: Any) -> None:
+        if isinstance(message_id, int) and (self.last_message_id is None or message_id > self.last_message_id):
+            self.last_message_id = message_id
+
+    def _on_history(self, data: dict[str, Any]) -> Changes:
+        page: list[ChatMessage] = []
+        for item in data.get("messages") or []:
+            if not isinstance(item, dict) or not isinstance(item.get("data"), dict):
+                continue
+            inner = item["data"]
+            message = self._message_from(inner, item.get("type") == MessageType.AGENT_RESPONSE.value)
+            page.append(message)
+        # Quotes of messages in the same page: resolve now that all are known.
+        by_id = {m.id: m for m in page}
+        for index, message in enumerate(page):
+            if message.reply_to and not message.reply_sender and message.reply_to in by_id:
+                quoted = by_id[message.reply_to]
+                page[index] = dataclasses.replace(message, reply_sender=quoted.sender,
+                                                  reply_excerpt=excerpt(quoted.text))
+        has_more = bool(data.get("hasMore"))
+        if data.get("beforeId") is None:
+            self.window.reset(page, has_more)
+            for message in page:
+                self._remember_id(message.id)
+            self.loaded = True
+        else:
+            self.window.add_earlier(page, has_more)
+            self.loading_earlier = False
+        return Changes(fields={"messages"})
+
+    def _on_recovery(self, data: dict[str, Any]) -> Changes:
+        if data.get("truncated"):
+            # More was missed than the server replays: start the window at what it sends.
+            self.window.messages = []
+            self.window.has_more = True
+            self.window.detached = False
+            return Changes(fields={"messages"})
+        return Changes()
+
+    def _on_message(self, data: dict[str, Any], agent: bool) -> Changes:
+        message = self._message_from(data, agent)
+        changes = Changes()
+        client_id = data.get("clientId")
+        if isinstance(client_id, int):
+            self.pending_sends.pop(client_id, None)
+        had_stream = bool(message.stream_id) and any(m.stream_id == message.stream_id for m in self.window.streams)
+        if had_stream:
+            changes.fields.add("streams")
+        if self.window.add(message):
+            changes.fields.add("messages")
+            if self.loaded and message.mentions_me and (
+                self.last_message_id is None or message.id > self.last_message_id
+            ):
+                changes.toasts.append(f"{message.sender} mentioned you")
+        self._remember_id(message.id)
+        if message.sender in self.typing:
+            del self.typing[message.sender]
+            changes.fields.add("typing")
+        return changes
+
+    def _on_stream(self, data: dict[str, Any]) -> Changes:
+        stream_id = data.get("streamId")
+        if not isinstance(stream_id, str) or not stream_id:
+            return Changes()
+        template = to_message(
+            {"sender": data.get("sender"), "timestamp": data.get("timestamp"), "replyTo": data.get("replyTo")},
+            me=self.me, agents=self.agents, is_agent_response=True,
+            quoted=self.window.by_id(data["replyTo"]) if isinstance(data.get("replyTo"), int) else None,
+        )
+        self.window.stream_delta(stream_id, str(data.get("delta") or ""), template)
+        return Changes(fields={"streams"})
+
+    def _on_status(self, data: dict[str, Any]) -> Changes:
+        name = data.get("userId")
+        if not isinstance(name, str) or not name:
+            return Changes()
+        member = self.members.get(name) or Member(user_id=name, role="agent", is_agent=True, online=True)
+        progress = data.get("progress")
+        status = str(data.get("status") or "")
+        self.members[name] = dataclasses.replace(
+            member,
+            is_agent=True,
+            status=status,
+            current_task=str(data.get("currentTask") or ""),
+            progress=int(round(progress)) if isinstance(progress, (int, float)) else 0,
+            # A bar only while there is work to show: an idle agent's 0 % is noise.
+            has_progress=status in (AgentState.WORKING.value, AgentState.STUCK.value),
+        )
+        self.agents.add(name)
+        return Changes(fields={"members"})
+
+    def _on_presence(self, data: dict[str, Any]) -> Changes:
+        name = data.get("userId")
+        if not isinstance(name, str) or not name:
+            return Changes()
+        member = self.members.get(name) or Member(user_id=name, is_me=name == self.me)
+        online = data.get("status") == "online"
+        self.members[name] = dataclasses.replace(
+            member, online=online, last_seen="" if online else last_seen_label(data.get("lastSeen") or data.get("timestamp"))
+        )
+        changes = Changes(fields={"members"})
+        if not online and name in self.typing:
+            del self.typing[name]
+            changes.fields.add("typing")
+        return changes
+
+    def _on_typing(self, data: dict[str, Any]) -> Changes:
+        name = data.get("userId")
+        if not isinstance(name, str) or name == self.me:
+            return Changes()
+        if data.get("typing", True):
+            fresh = name not in self.typing
+            self.typing[name] = self.clock() + TYPING_TTL_SECONDS
+            return Changes(fields={"typing"} if fresh else set())
+        if self.typing.pop(name, None) is not None:
+            return Changes(fields={"typing"})
+        return Changes()
+
+    def _on_question(self, data: dict[str, Any]) -> Changes:
+        question = to_question(data, self.me)
+        if not question.question_id:
+            return Changes()
+        self.questions = [q for q in self.questions if q.question_id != question.question_id]
+        self.questions.append(question)
+        self.questions = self.questions[-MAX_QUESTIONS:]
+        changes = Changes(fields={"questions"})
+        if question.for_me and self.loaded:
+            changes.toasts.append(f"{question.agent} asks you: {question.text}")
+        return changes
+
+    def _on_question_closed(self, data: dict[str, Any]) -> Changes:
+        qid = data.get("questionId")
+        for index, question in enumerate(self.questions):
+            if question.question_id == qid:
+                self.questions[index] = dataclasses.replace(
+                    question,
+                    state=str(data.get("status") or "answered"),
+                    answer=str(data.get("answer") or ""),
+                    answered_by=str(data.get("answeredBy") or ""),
+                )
+                return Changes(fields={"questions"})
+        return Changes()
+
+    def _on_error(self, data: dict[str, Any]) -> Changes:
+        changes = Changes(fields={"error"})
+        self.error = friendly_error(data)
+        if data.get("code") == ErrorCode.RATE_LIMITED:
+            retry = data.get("retryAfter")
+            self.rate_limited_until = self.clock() + (float(retry) if isinstance(retry, (int, float)) else 1.0)
+        ref = data.get("ref")
+        if isinstance(ref, int) and ref in self.pending_sends:
+            changes.restore_draft = self.pending_sends.pop(ref)
+        if data.get("code") in (ErrorCode.AUTH_FAILED, ErrorCode.NOT_AUTHENTICATED):
+            changes.auth_failed = True
+        return changes
+

@@ -1,0 +1,1 @@
+"""One module per region of the screen: header, sidebar, message list, composer, forms."""

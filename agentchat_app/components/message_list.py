@@ -1,0 +1,122 @@
+"""The message log (``role="log"``): earlier pages, messages, live answers, agent questions."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..chat.models import Question
+from ..state.chat import ChatState
+from .message import message_item
+
+__all__ = ["message_list"]
+
+
+def _question(question: Question) -> rx.Component:
+    open_for_me = (question.state == "open") & question.for_me
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("circle-help", size=16, color=rx.color("violet", 10), aria_hidden="true"),
+                rx.text(
+                    rx.text.strong(question.agent),
+                    " asks ",
+                    rx.cond(question.for_me, "you", question.to_user),
+                    size="2",
+                ),
+                align="center",
+                spacing="2",
+            ),
+            rx.text(question.text, size="3", white_space="pre-wrap", class_name="question-text"),
+            rx.cond(
+                question.state == "open",
+                rx.hstack(
+                    rx.foreach(
+                        question.choices,
+                        lambda choice: rx.button(
+                            choice,
+                            size="2",
+                            variant="soft",
+                            disabled=~open_for_me,
+                            on_click=ChatState.answer_question(question.question_id, choice),
+                        ),
+                    ),
+                    rx.cond(~question.for_me, rx.text(f"Waiting for {question.to_user}", size="1", color_scheme="gray")),
+                    wrap="wrap",
+                    spacing="2",
+                    align="center",
+                ),
+                rx.text(
+                    rx.match(
+                        question.state,
+                        ("answered", f"Answered “{question.answer}” by {question.answered_by}"),
+                        ("timeout", "No answer in time"),
+                        "Cancelled",
+                    ),
+                    size="1",
+                    color_scheme="gray",
+                    class_name="question-outcome",
+                ),
+            ),
+            spacing="2",
+        ),
+        size="1",
+        variant="surface",
+        margin_x="12px",
+        margin_y="6px",
+        class_name="agent-question",
+        role="group",
+        aria_label=f"Question from {question.agent}",
+    )
+
+
+def message_list() -> rx.Component:
+    return rx.box(
+        rx.vstack(
+            rx.cond(
+                ChatState.has_more,
+                rx.center(
+                    rx.button("Load earlier", variant="soft", size="1", id="load-earlier",
+                              on_click=ChatState.load_earlier),
+                    width="100%",
+                    padding="8px",
+                ),
+                rx.cond(
+                    ChatState.messages.length() > 0,
+                    rx.center(rx.text("This is the beginning of the conversation.", size="1", color_scheme="gray"),
+                              width="100%", padding="8px"),
+                ),
+            ),
+            rx.cond(
+                (ChatState.messages.length() == 0) & (ChatState.connection == "Connected"),
+                rx.center(
+                    rx.vstack(
+                        rx.icon("message-circle", size=32, color=rx.color("gray", 8), aria_hidden="true"),
+                        rx.text("No messages yet. Say hello, or ask @helper what it can do.", color_scheme="gray"),
+                        align="center",
+                    ),
+                    width="100%",
+                    padding="48px",
+                ),
+            ),
+            rx.foreach(ChatState.messages, message_item),
+            rx.foreach(ChatState.streams, message_item),
+            rx.foreach(ChatState.questions, _question),
+            rx.cond(
+                ChatState.detached,
+                rx.center(rx.button("Jump to latest", size="1", on_click=ChatState.jump_to_latest), width="100%"),
+            ),
+            spacing="0",
+            width="100%",
+            padding_y="8px",
+        ),
+        id="message-log",
+        role="log",
+        aria_label="Messages",
+        aria_live="polite",
+        tab_index=0,
+        flex_grow="1",
+        overflow_y="auto",
+        min_height="0",
+        width="100%",
+        on_click=rx.call_script("window.agentchatMarkRead && window.agentchatMarkRead()"),
+    )

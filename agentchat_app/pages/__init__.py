@@ -1,0 +1,1 @@
+"""The app's pages: chat at /, /login, /signup and /admin."""

@@ -1,0 +1,1 @@
+"""Back-end services of the app: the companion server, accounts and files."""

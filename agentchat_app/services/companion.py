@@ -1,0 +1,98 @@
+"""The companion server for this app process: started in-process, or one already running.
+
+Registered as a Reflex lifespan task, so ``reflex run`` alone brings up the chat and its
+agents.  ``AGENTCHAT_SERVER_URL`` points the app at a server started separately
+(``python -m server``); both must then share the database and the JWT secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from server.auth import load_secret
+from server.settings import Settings, get_settings
+from server.store import SqlStore, Store
+
+from .. import bridge
+
+__all__ = ["companion_lifespan", "server_url", "store", "secret", "settings"]
+
+log = logging.getLogger(__name__)
+
+
+class _Companion:
+    url: str = ""
+    store: Store | None = None
+    runtime: object | None = None
+    own_store: bool = False
+    lock: asyncio.Lock | None = None
+
+
+_state = _Companion()
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def secret() -> str:
+    return load_secret(settings())
+
+
+async def _start() -> None:
+    current = settings()
+    if current.server_url:
+        _state.url = current.server_url
+        _state.store = SqlStore(current.resolved_database_url)
+        await _state.store.start()
+        _state.own_store = True
+        log.info("using the companion server at %s", _state.url)
+        return
+    from server.runtime import ServerRuntime
+
+    runtime = ServerRuntime(current)
+    await runtime.start()
+    _state.runtime = runtime
+    _state.url = runtime.url
+    _state.store = runtime.manager.store
+    log.info("started the companion server in-process on %s", _state.url)
+
+
+async def ensure_started() -> None:
+    """Start on first use too: a test harness may not run lifespan tasks before events."""
+    if _state.store is not None:
+        return
+    if _state.lock is None:
+        _state.lock = asyncio.Lock()
+    async with _state.lock:
+        if _state.store is None:
+            await _start()
+
+
+async def server_url() -> str:
+    await ensure_started()
+    return _state.url
+
+
+async def store() -> Store:
+    await ensure_started()
+    assert _state.store is not None
+    return _state.store
+
+
+@contextlib.asynccontextmanager
+async def companion_lifespan() -> AsyncIterator[None]:
+    await ensure_started()
+    try:
+        yield
+    finally:
+        await bridge.close_all()
+        if _state.runtime is not None:
+            await _state.runtime.stop()  # type: ignore[attr-defined]
+        elif _state.own_store and _state.store is not None:
+            await _state.store.close()
+        _state.runtime = _state.store = None
+        _state.url = ""

@@ -1,0 +1,1 @@
+"""Reflex state, by concern: accounts, the chat session, administration."""

@@ -1,0 +1,87 @@
+"""Who is signed in: sign-up, sign-in, sign-out and the session cookie."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..services import accounts
+
+__all__ = ["AuthState", "SESSION_COOKIE"]
+
+SESSION_COOKIE = "agentchat_session"
+_WEEK = 7 * 24 * 3600
+
+
+class AuthState(rx.State):
+    # The protocol JWT; in a cookie so a reload, a new tab or a Reflex reconnect that hands
+    # out a fresh client token (reflex-dev/reflex#6345) keeps the person signed in.
+    session_token: str = rx.Cookie("", name=SESSION_COOKIE, max_age=_WEEK, same_site="strict")
+    user: str = ""
+    role: str = ""
+    form_error: str = ""
+    busy: bool = False
+
+    @rx.var
+    def signed_in(self) -> bool:
+        return bool(self.user)
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    async def _restore(self) -> bool:
+        """Load the account from the cookie; False when signed out."""
+        found = await accounts.resume(self.session_token)
+        if found is None:
+            self.user = self.role = ""
+            self.session_token = ""
+            return False
+        self.user, self.role, self.session_token = found.name, found.role, found.token
+        return True
+
+    @rx.event
+    async def redirect_if_signed_in(self):
+        """On /login and /signup: a signed-in person goes straight to the chat."""
+        self.form_error = ""
+        self.busy = False
+        if await self._restore():
+            return rx.redirect("/")
+
+    @rx.event
+    async def sign_in(self, form: dict[str, str]):
+        self.form_error = ""
+        self.busy = True
+        yield
+        try:
+            found = await accounts.sign_in(str(form.get("username", "")), str(form.get("password", "")))
+        except accounts.AccountError as exc:
+            self.form_error = str(exc)
+            self.busy = False
+            return
+        self.user, self.role, self.session_token = found.name, found.role, found.token
+        self.busy = False
+        yield rx.redirect("/")
+
+    @rx.event
+    async def sign_up(self, form: dict[str, str]):
+        self.form_error = ""
+        self.busy = True
+        yield
+        try:
+            found = await accounts.sign_up(str(form.get("username", "")), str(form.get("password", "")))
+        except accounts.AccountError as exc:
+            self.form_error = str(exc)
+            self.busy = False
+            return
+        self.user, self.role, self.session_token = found.name, found.role, found.token
+        self.busy = False
+        yield rx.redirect("/")
+
+    @rx.event
+    async def sign_out(self):
+        from ..bridge import close_bridge
+
+        await close_bridge(self.router.session.client_token)
+        self.user = self.role = ""
+        self.session_token = ""
+        return rx.redirect("/login")

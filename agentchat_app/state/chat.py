@@ -1,0 +1,311 @@
+"""The chat screen's state: what the browser shows, and the events the person triggers.
+
+Frames from the companion server arrive through the session's bridge and are applied by
+``ChatSession`` (pure, in ``chat/session.py``); ``run_bridge`` copies only the fields that
+changed into this state.  Sending goes straight to the bridge.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import reflex as rx
+
+from server.protocol import MessageType, Role, parse_mentions
+
+from ..bridge import Bridge, get_bridge, open_bridge
+from ..chat.convert import excerpt
+from ..chat.errors import VIEWER_REASON
+from ..chat.models import ChatMessage, Member, PendingFile, Question
+from ..chat.session import Changes, ChatSession
+from ..chat.convert import size_label
+from ..services import companion, files
+from .auth import AuthState
+
+__all__ = ["ChatState", "ALL_FIELDS"]
+
+ALL_FIELDS = {"messages", "streams", "members", "typing", "questions", "connection", "error", "role"}
+HISTORY_PAGE = 50
+TYPING_EVERY_SECONDS = 2.0
+MAX_SUGGESTIONS = 6
+_MENTION_AT_END = re.compile(r"(?:^|\s)@([A-Za-z0-9_-]*)$")
+MAX_PENDING_FILES = 10
+
+
+class ChatState(AuthState):
+    messages: list[ChatMessage] = []
+    streams: list[ChatMessage] = []
+    has_more: bool = False
+    detached: bool = False
+    members: list[Member] = []
+    typing_text: str = ""
+    questions: list[Question] = []
+    connection: str = "Connecting"
+    error: str = ""
+    notice: str = ""
+
+    draft: str = ""
+    suggestions: list[str] = []
+    reply_to_id: int = 0
+    reply_to_sender: str = ""
+    reply_to_excerpt: str = ""
+    pending_files: list[PendingFile] = []
+    uploading: bool = False
+
+    show_people: bool = False
+
+    _last_typing_sent: float = 0.0
+
+    # --- derived -------------------------------------------------------------------------
+    @rx.var
+    def can_post(self) -> bool:
+        return bool(self.user) and self.role != Role.VIEWER.value
+
+    @rx.var
+    def composer_reason(self) -> str:
+        if self.role == Role.VIEWER.value:
+            return VIEWER_REASON
+        return ""
+
+    @rx.var
+    def online_count(self) -> int:
+        return sum(1 for m in self.members if m.online)
+
+    # --- connection ----------------------------------------------------------------------
+    def _bridge(self) -> Bridge | None:
+        bridge = get_bridge(self.router.session.client_token)
+        if bridge is None or bridge.session.me != self.user:
+            return None
+        return bridge
+
+    @rx.event
+    async def load(self):
+        """On ``/``: restore the sign-in, open the bridge and start reading from it."""
+        if not await self._restore():
+            return rx.redirect("/login")
+        url = await companion.server_url()
+        open_bridge(self.router.session.client_token, url, self.user, self.role, self.session_token)
+        return ChatState.run_bridge
+
+    @rx.event(background=True)
+    async def run_bridge(self):
+        """Drain the bridge into state until it closes (one reader per browser session)."""
+        async with self:
+            key = self.router.session.client_token
+            user = self.user
+        bridge = get_bridge(key)
+        if bridge is None or bridge.session.me != user or bridge.consumers > 0:
+            return
+        bridge.consumers += 1
+        session = bridge.session
+        try:
+            changes = Changes(fields=set(ALL_FIELDS))
+            while True:
+                if changes.fields or changes.restore_draft or changes.auth_failed:
+                    async with self:
+                        self._copy(session, changes)
+                        if changes.auth_failed:
+                            self.session_token = ""
+                            self.user = ""
+                    if changes.auth_failed:
+                        yield rx.redirect("/login")
+                        return
+                for text in changes.toasts[-3:]:
+                    yield rx.toast.info(text, duration=5000)
+                if bridge.closed and bridge.queue.empty():
+                    return
+                batch = await bridge.next_batch(timeout=0.25 if session.needs_tick else 5.0)
+                changes = Changes()
+                for frame in batch:
+                    changes.merge(session.apply(frame))
+                if session.needs_tick:
+                    changes.merge(session.tick())
+        finally:
+            bridge.consumers -= 1
+
+    def _copy(self, session: ChatSession, changes: Changes) -> None:
+        fields = changes.fields
+        if "messages" in fields:
+            self.messages = list(session.window.messages)
+            self.has_more = session.window.has_more
+            self.detached = session.window.detached
+        if "streams" in fields:
+            self.streams = list(session.window.streams)
+        if "members" in fields:
+            self.members = session.member_list()
+        if "typing" in fields:
+            self.typing_text = session.typing_text()
+        if "questions" in fields:
+            self.questions = list(session.questions)
+        if "connection" in fields:
+            self.connection = session.connection
+        if "error" in fields:
+            self.error = session.error
+        if "role" in fields and session.role and session.role != self.role:
+            self.role = session.role
+        if changes.restore_draft and not self.draft.strip():
+            self.draft = changes.restore_draft
+
+    @rx.event
+    def toggle_people(self):
+        self.show_people = not self.show_people
+
+    # --- composing -----------------------------------------------------------------------
+    @rx.event
+    async def set_draft(self, value: str):
+        self.draft = value
+        match = _MENTION_AT_END.search(value)
+        if match is None:
+            self.suggestions = []
+        else:
+            prefix = match.group(1).lower()
+            names = [m.user_id for m in self.members if not m.is_me and m.user_id.lower().startswith(prefix)]
+            self.suggestions = names[:MAX_SUGGESTIONS]
+        now = time.monotonic()
+        if value.strip() and self.can_post and now - self._last_typing_sent > TYPING_EVERY_SECONDS:
+            self._last_typing_sent = now
+            bridge = self._bridge()
+            if bridge is not None:
+                await bridge.send(MessageType.TYPING, {"typing": True})
+
+    @rx.event
+    def pick_mention(self, name: str):
+        match = _MENTION_AT_END.search(self.draft)
+        if match is not None:
+            self.draft = self.draft[: match.end() - len(match.group(1))] + name + " "
+        else:
+            self.draft = f"{self.draft}@{name} "
+        self.suggestions = []
+        return rx.set_focus("composer")
+
+    @rx.event
+    def start_reply(self, message_id: int, sender: str, text: str):
+        self.reply_to_id = message_id
+        self.reply_to_sender = sender
+        self.reply_to_excerpt = excerpt(text)
+        return rx.set_focus("composer")
+
+    @rx.event
+    def cancel_reply(self):
+        self.reply_to_id = 0
+        self.reply_to_sender = self.reply_to_excerpt = ""
+
+    @rx.event
+    def dismiss_error(self):
+        self.error = ""
+        bridge = self._bridge()
+        if bridge is not None:
+            bridge.session.error = ""
+
+    @rx.event
+    async def send(self, form: dict | None = None):
+        typed = (form or {}).get("message")
+        text = (typed if isinstance(typed, str) else self.draft).rstrip()
+        attachment_ids = [f.id for f in self.pending_files]
+        if not text.strip() and not attachment_ids:
+            return
+        if not self.can_post:
+            self.error = VIEWER_REASON
+            return
+        bridge = self._bridge()
+        if bridge is None or not bridge.connected:
+            self.error = "Not connected to the chat server right now; your message is kept. Try again in a moment."
+            return
+        data = {
+            "id": bridge.session.new_client_id(text),
+            "text": text,
+            "mentions": parse_mentions(text),
+            "replyTo": self.reply_to_id or None,
+            "attachments": attachment_ids,
+        }
+        if not await bridge.send(MessageType.MESSAGE, data):
+            self.error = "The connection dropped before your message went out; it is kept. Try again in a moment."
+            return
+        await bridge.send(MessageType.TYPING, {"typing": False})
+        self._last_typing_sent = 0.0
+        self.draft = ""
+        self.suggestions = []
+        self.pending_files = []
+        self.cancel_reply()
+        if not bridge.session.rate_limited_until:
+            self.error = ""
+
+    @rx.event
+    async def load_earlier(self):
+        bridge = self._bridge()
+        if bridge is None or bridge.session.loading_earlier or not self.has_more:
+            return
+        oldest = bridge.session.window.oldest_id
+        if not oldest:
+            return
+        bridge.session.loading_earlier = True
+        if not await bridge.send(MessageType.HISTORY, {"beforeId": oldest, "limit": HISTORY_PAGE}):
+            bridge.session.loading_earlier = False
+
+    @rx.event
+    async def jump_to_latest(self):
+        bridge = self._bridge()
+        if bridge is not None:
+            await bridge.send(MessageType.HISTORY, {"beforeId": None, "limit": HISTORY_PAGE})
+
+    @rx.event
+    def retry_connection(self):
+        bridge = self._bridge()
+        if bridge is not None:
+            bridge.retry_now()
+
+    # --- agents --------------------------------------------------------------------------
+    @rx.event
+    async def answer_question(self, question_id: str, answer: str):
+        bridge = self._bridge()
+        if bridge is None or not await bridge.send(
+            MessageType.QUESTION_ANSWER, {"questionId": question_id, "answer": answer}
+        ):
+            self.error = "Not connected; try answering again in a moment."
+
+    @rx.event
+    async def stop_agent(self, agent: str):
+        bridge = self._bridge()
+        if bridge is None or not await bridge.send(MessageType.STOP_AGENT, {"agent": agent}):
+            self.error = f"Could not reach the server to stop {agent}; try again in a moment."
+            return
+        return rx.toast.info(f"Asked {agent} to stop")
+
+    # --- files ---------------------------------------------------------------------------
+    @rx.event
+    async def handle_upload(self, uploads: list[rx.UploadFile]):
+        if not self.can_post:
+            self.error = VIEWER_REASON
+            return
+        self.uploading = True
+        problems: list[str] = []
+        added: list[PendingFile] = []
+        limit = companion.settings().max_upload_bytes
+        for upload in uploads:
+            name = upload.name or upload.filename or "file"
+            data = await upload.read(limit + 1) if hasattr(upload, "read") else b""
+            try:
+                saved = await files.save_upload(name, upload.content_type, data, self.user)
+            except files.UploadError as exc:
+                problems.append(str(exc))
+                continue
+            added.append(PendingFile(id=saved.id, name=saved.name, size_label=size_label(saved.size)))
+        self.pending_files = (self.pending_files + added)[-MAX_PENDING_FILES:]
+        self.uploading = False
+        self.error = " ".join(problems)
+        yield rx.clear_selected_files("attach")
+
+    @rx.event
+    def remove_pending(self, file_id: str):
+        self.pending_files = [f for f in self.pending_files if f.id != file_id]
+
+    @rx.event
+    def download(self, file_id: str, name: str):
+        if not self.user:
+            return rx.redirect("/login")
+        base = rx.config.get_config().api_url.rstrip("/")
+        url = base + files.signed_path(file_id, self.user)
+        # Content-Disposition: attachment makes this a download, not a navigation.
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")

@@ -1,0 +1,48 @@
+"""Reflex configuration for the AgentChat browser app.
+
+Ports come from the usual Reflex variables (``REFLEX_FRONTEND_PORT``, ``REFLEX_BACKEND_PORT``,
+``REFLEX_API_URL``) or ``reflex run --frontend-port/--backend-port``.  Data files (SQLite,
+uploads, JWT secret) live in ``AGENTCHAT_DATA_DIR`` (default ``data/``), outside the app
+package, and are excluded from the dev server's hot reload.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import reflex as rx
+
+_ROOT = Path(__file__).resolve().parent
+
+
+def _exclude_data_from_hot_reload() -> None:
+    """A new message writes to SQLite; that must not restart the dev backend."""
+    if os.environ.get("REFLEX_HOT_RELOAD_EXCLUDE_PATHS"):
+        return
+    data_dir = Path(os.environ.get("AGENTCHAT_DATA_DIR", "data"))
+    if not data_dir.is_absolute():
+        data_dir = _ROOT / data_dir
+    candidates = [data_dir, _ROOT / "tests", _ROOT / "bench", _ROOT / "docs"]
+    existing = []
+    for path in candidates:
+        if path == data_dir:
+            path.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            existing.append(str(path))
+    os.environ["REFLEX_HOT_RELOAD_EXCLUDE_PATHS"] = ":".join(existing)
+
+
+_exclude_data_from_hot_reload()
+
+config = rx.Config(
+    app_name="agentchat_app",
+    # Sessions hold only a bounded window of messages; memory is the fastest manager and
+    # sign-in survives a backend restart through the session cookie.
+    state_manager_mode="memory",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    default_color_mode="system",
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
