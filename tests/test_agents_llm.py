@@ -50,13 +50,18 @@ class FakeOpenAI(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for piece in PIECES:
-            chunk = {"id": "c1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        pause = 0.5 if body["model"] == "slow" else 0.08
+        try:
+            for piece in PIECES:
+                chunk = {"id": "c1", "object": "chat.completion.chunk",
+                         "choices": [{"index": 0, "delta": {"content": piece}}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                time.sleep(pause)
+            self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
-            time.sleep(0.08)
-        self.wfile.write(b"data: [DONE]\n\n")
-        self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the agent was stopped and hung up
 
 
 @pytest.fixture
@@ -84,6 +89,7 @@ async def runtime(tmp_path: Path, fake_llm: str) -> AsyncIterator[ServerRuntime]
     config.write_text(json.dumps({"agents": [
         {"name": "writer", "model": "fake-1", "system_prompt": "You write crisp prose.", "description": "Drafts text"},
         {"name": "ghost", "model": "missing"},
+        {"name": "dawdler", "model": "slow"},
         {"name": "offline", "model": "fake-1", "base_url": f"http://127.0.0.1:{closed_port()}/v1"},
     ]}))
     settings = Settings(port=0, data_dir=tmp_path, jwt_secret=SECRET, response_delay_seconds=0,
@@ -144,6 +150,20 @@ async def test_endpoint_errors_are_reported_in_chat_and_as_stuck(runtime: Server
 
         sent = await alice.say("@writer try again")  # the others still work
         await alice.expect(MessageType.AGENT_RESPONSE, sender="writer", replyTo=sent["id"])
+
+
+@pytest.mark.asyncio
+async def test_stopping_a_streaming_agent_closes_its_partial_answer(runtime: ServerRuntime) -> None:
+    async with client(runtime, "alice") as alice:
+        sent = await alice.say("@dawdler take your time")
+        first = await alice.expect(MessageType.AGENT_STREAM, sender="dawdler", replyTo=sent["id"])
+        await alice.send(MessageType.STOP_AGENT, {"agent": "dawdler"})
+        await alice.expect(MessageType.STATUS_UPDATE, userId="dawdler", status=AgentState.IDLE,
+                           currentTask="Stopped by alice")
+        closed = await alice.expect(MessageType.AGENT_RESPONSE, sender="dawdler", streamId=first["streamId"])
+        assert closed["text"].startswith(PIECES[0]) and closed["text"].endswith("…")
+        assert closed["text"] != "".join(PIECES)
+        assert closed["agentStatus"] == AgentState.IDLE
 
 
 def test_config_file_formats_and_mistakes(tmp_path: Path) -> None:

@@ -63,6 +63,17 @@ class AskingAgent(Agent):
         await self.reply(msg, f"Painted it {colour}.")
 
 
+class HastyAgent(Agent):
+    """Asks with a short timeout and goes on without an answer."""
+
+    name = "hasty"
+    description = "Does not wait long."
+
+    async def handle(self, msg: ParsedMessage) -> None:
+        answer = await self.ask(msg.sender, "Proceed?", ["Yes", "No"], 0.3, msg.message_id)
+        await self.reply(msg, "No answer, so I did nothing." if answer is None else f"You said {answer}.")
+
+
 class TelegramStyleAlice:
     """Written for the old TelegramManager: only add_message_handler, send_message, send_status_update."""
 
@@ -86,7 +97,7 @@ async def runtime(tmp_path: Path) -> AsyncIterator[ServerRuntime]:
     rt = ServerRuntime(settings)
     await rt.start()
     agents: AgentManager = rt.agents
-    for agent in (SlowAgent(), BoomAgent(), AskingAgent()):
+    for agent in (SlowAgent(), BoomAgent(), AskingAgent(), HastyAgent()):
         await agents.add(agent)
     agents.add_telegram_agent("alice", TelegramStyleAlice, "Reviews code (from the Telegram set-up)")
     try:
@@ -163,6 +174,20 @@ async def test_a_question_is_answered_by_a_person_and_the_agent_carries_on(runti
         answer = await bob.expect(MessageType.AGENT_RESPONSE, sender="painter", replyTo=sent["id"])
         assert answer["text"] == "Painted it blue."
         await bob.expect(MessageType.STATUS_UPDATE, userId="painter", status=AgentState.COMPLETED)
+
+
+@pytest.mark.asyncio
+async def test_an_unanswered_question_times_out_in_the_chat(runtime: ServerRuntime) -> None:
+    async with client(runtime, "bob") as bob:
+        sent = await bob.say("@hasty shall we?")
+        question = await bob.expect(MessageType.AGENT_QUESTION, agent="hasty", to="bob")
+        closed = await bob.expect(MessageType.QUESTION_CLOSED, questionId=question["questionId"])
+        assert closed["status"] == "timeout"
+        notice = await bob.expect(MessageType.AGENT_RESPONSE, sender="hasty", replyTo=sent["id"],
+                                  where=lambda d: "did not answer" in d["text"])
+        assert "@bob" in notice["text"]
+        await bob.expect(MessageType.AGENT_RESPONSE, sender="hasty", replyTo=sent["id"],
+                         text="No answer, so I did nothing.")
 
 
 @pytest.mark.asyncio
