@@ -145,6 +145,13 @@ async def test_people_get_forbidden_for_agent_frames(runtime: ServerRuntime) -> 
             await mallory.send(kind, data)
             error = await mallory.expect(MessageType.ERROR)
             assert error["code"] == ErrorCode.FORBIDDEN, (kind, error)
+    # An agent speaks only for itself.
+    async with ChatTestClient(runtime.url, "rogue", issue_token(SECRET, "rogue", "agent")) as rogue:
+        await rogue.send(MessageType.STATUS_UPDATE, {"userId": "helper", "status": "stuck"})
+        error = await rogue.expect(MessageType.ERROR, code=ErrorCode.FORBIDDEN)
+        assert "its own status" in error["message"]
+        await rogue.send(MessageType.STATUS_UPDATE, {"status": "working", "currentTask": "fine"})
+        await rogue.expect(MessageType.STATUS_UPDATE, userId="rogue", currentTask="fine")
 
 
 @pytest.mark.asyncio

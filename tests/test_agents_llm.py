@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from server.agents.config import ConfigError, load_agents
-from server.agents.llm import LLMAgent
 from server.agents.testing import ChatTestClient
 from server.auth import issue_token
 from server.protocol import AgentState, MessageType
@@ -164,25 +162,3 @@ async def test_stopping_a_streaming_agent_closes_its_partial_answer(runtime: Ser
         assert closed["text"].startswith(PIECES[0]) and closed["text"].endswith("…")
         assert closed["text"] != "".join(PIECES)
         assert closed["agentStatus"] == AgentState.IDLE
-
-
-def test_config_file_formats_and_mistakes(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, llm_base_url="http://llm/v1")
-    toml = tmp_path / "agents.toml"
-    toml.write_text('[[agents]]\nname = "critic"\nmodel = "llama3.1"\nsystem_prompt = "Be blunt."\ntemperature = 0.2\n')
-    (agent,) = load_agents(toml, settings)
-    assert isinstance(agent, LLMAgent)
-    assert agent.name == "critic" and agent.spec.base_url == "http://llm/v1" and agent.spec.temperature == 0.2
-
-    for text, expected in [
-        ('[[agents]]\nname = "x"\n', "'model' is required"),
-        ('[[agents]]\nname = "bad name"\nmodel = "m"\n', "'name' must be a user name"),
-        ('[[agents]]\nname = "x"\nmodel = "m"\nprompt = "typo"\n', "unknown field(s) prompt"),
-        ('[[agents]]\nname = "x"\nentry = "nowhere.module:Thing"\n', "cannot load nowhere.module:Thing"),
-        ("agents = 3\n", "expected a list of agents"),
-        ("[[agents]\n", "not valid TOML"),
-    ]:
-        toml.write_text(text)
-        with pytest.raises(ConfigError, match="agents.toml") as info:
-            load_agents(toml, settings)
-        assert expected in str(info.value)
