@@ -125,7 +125,12 @@ class ChatHub:
         for user in await self.store.list_users():
             if user.is_agent and user.name not in self.agents:
                 self.agents[user.name] = AgentInfo(user.name, in_process=False)
+        await self.presence.start(self._presence_changed)
         await self.fanout.start(self.deliver)
+        # Shared presence (Redis): other processes list our agents, online while we live.
+        hosted = {name: info.description for name, info in self.agents.items() if info.in_process}
+        for name in await self.presence.register_agents(hosted, hosted=True):
+            self._publish_presence(name, "online")
 
     def spawn(self, coro: Awaitable[Any], name: str | None = None) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, keeping a reference so it is not collected."""
@@ -206,6 +211,7 @@ class ChatHub:
         await self.store.ensure_user(identity.user_id, identity.role.value, is_agent=is_agent)
         if is_agent and identity.user_id not in self.agents:
             self.register_agent(identity.user_id, in_process=False)
+            await self.presence.register_agents({identity.user_id: ""}, hosted=False)
 
         # From here on the client receives broadcasts, held back until its catch-up is sent.
         client.identity = identity
@@ -220,6 +226,8 @@ class ChatHub:
             for question in list(self.questions.values()):
                 if question.to == identity.user_id:
                     await self._send(client, question.frame)
+            # A reordering fan-out may still hold messages the catch-up read: let them pass first.
+            await self.fanout.wait_delivered(last_sent)
             # Flush what arrived meanwhile, skipping messages the catch-up already sent.
             while client.pending:
                 held, client.pending = client.pending, []
@@ -236,6 +244,7 @@ class ChatHub:
     async def _welcome(self, client: Client) -> dict[str, Any]:
         assert client.identity is not None
         online = await self.presence.online()
+        shared_agents = await self.presence.agents()  # agents hosted by other processes (Redis)
         members = []
         for user in await self.store.list_users():
             is_online = user.name in online or (user.is_agent and self.agents.get(user.name, AgentInfo("")).in_process)
@@ -253,7 +262,7 @@ class ChatHub:
             "userId": client.identity.user_id,
             "role": client.identity.role.value,
             "sessionId": client.session_id,
-            "agents": sorted(self.agents),
+            "agents": sorted(self.agents.keys() | shared_agents.keys()),
             "users": sorted(online | {a for a, info in self.agents.items() if info.in_process}),
             "members": members,
             "lastMessageId": await self.store.latest_id(),
@@ -291,6 +300,20 @@ class ChatHub:
                 await self.store.touch_users([user_id], now)
             except Exception:
                 log.exception("could not record last seen for %s", user_id)
+
+    def _presence_changed(self, users: list[str], status: str) -> None:
+        """Shared presence saw users change without a local connection event (a process died)."""
+        now = p.utc_now()
+        for user_id in users:
+            self._publish_presence(user_id, status, now if status == "offline" else None)
+        if status == "offline":
+            self.spawn(self._touch_quietly(users, now))
+
+    async def _touch_quietly(self, users: list[str], when: Any) -> None:
+        try:
+            await self.store.touch_users(users, when)
+        except Exception:
+            log.exception("could not record last seen for %s", ", ".join(users))
 
     def _publish_presence(self, user_id: str, status: str, when: Any = None) -> None:
         now = p.iso(p.utc_now())
@@ -516,7 +539,7 @@ class ChatHub:
         assert identity is not None
         if not identity.role.can_post:
             raise ProtocolError(ErrorCode.FORBIDDEN, "Viewers may not stop agents")
-        if data.agent not in self.agents:
+        if data.agent not in self.agents and data.agent not in await self.presence.agents():
             raise ProtocolError(ErrorCode.NOT_FOUND, f"No agent named {data.agent!r}")
         self.publish(MessageType.STOP_AGENT, {"agent": data.agent, "by": identity.user_id}, target_user=data.agent)
 

@@ -195,8 +195,8 @@ class WebSocketManager:
             self._store = open_store(settings.resolved_database_url)
         await self._store.start()
         self.hub = ChatHub(
-            settings, load_secret(settings), self._store, make_fanout(settings), make_presence(settings),
-            make_limiter(settings),
+            settings, load_secret(settings), self._store, make_fanout(settings, self._store),
+            make_presence(settings), make_limiter(settings),
         )
         self.hub.listeners.append(self._on_event)
         return self.hub

@@ -7,11 +7,16 @@ tested without sockets.  The Redis implementation shares it across processes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 
 from .protocol import utc_now
 
-__all__ = ["Presence", "LocalPresence"]
+__all__ = ["Presence", "LocalPresence", "PresenceChange"]
+
+PresenceChange = Callable[[list[str], str], None]
+"""Called with (users, "online" | "offline") when presence changes without a connection event
+(a dead process's users expire); the hub publishes ``user_presence`` for them."""
 
 
 class Presence(ABC):
@@ -28,6 +33,20 @@ class Presence(ABC):
 
     def last_seen(self, user_id: str) -> datetime | None:
         return None
+
+    async def start(self, on_change: PresenceChange) -> None:  # noqa: B027 - optional hook
+        """Begin background work (heart-beat, expiry of dead processes) where presence is shared."""
+
+    async def register_agents(self, agents: dict[str, str], hosted: bool) -> list[str]:
+        """Make agents (name -> description) known to every process; hosted ones count as online.
+
+        Returns the agents that just came online.  One process has nothing to share.
+        """
+        return []
+
+    async def agents(self) -> dict[str, str]:
+        """Agents registered by any process (name -> description)."""
+        return {}
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass

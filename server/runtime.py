@@ -33,7 +33,7 @@ class ServerRuntime:
 
     async def start(self) -> None:
         await self.manager.prepare()
-        if self.settings.agents_enabled:
+        if self.settings.agents_enabled and self.settings.agent_host:  # one process hosts the agents
             self.agents = self._make_agents()
             if self.agents is not None:
                 await self.agents.start()

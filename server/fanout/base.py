@@ -62,3 +62,15 @@ class Fanout(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+    def delivered_id(self) -> int | None:
+        """The newest message id handed to ``deliver``; None when delivery is immediate."""
+        return None
+
+    async def wait_delivered(self, message_id: int, timeout: float = 2.0) -> None:  # noqa: B027
+        """Wait (bounded) until messages up to ``message_id`` were handed to ``deliver``.
+
+        A connecting client's catch-up reads the database, which may be ahead of a fan-out that
+        reorders; waiting lets the hub drop those messages from the live stream instead of
+        sending them twice.  Immediate fan-outs have nothing to wait for.
+        """

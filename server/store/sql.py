@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
 BATCH_MAX = 512
+MESSAGE_ORDER_LOCK = 7431002
+"""PostgreSQL advisory lock held by each message insert transaction (7431001 guards migrations)."""
 
 
 def make_engine(url: str) -> Engine:
@@ -169,6 +171,11 @@ class SqlStore(Store):
 
     @staticmethod
     def _insert(session: Session, drafts: list[Message]) -> list[Message]:
+        if session.get_bind().dialect.name == "postgresql":
+            # Several server processes: one inserting batch at a time, so ids are taken and
+            # committed in the same order and a reader that sees id N sees every id below it
+            # (the Redis fan-out repairs its order from the database on that promise).
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MESSAGE_ORDER_LOCK})
         session.add_all(drafts)
         session.flush()
         return drafts

@@ -1,0 +1,201 @@
+"""Presence shared by every server process through Redis.
+
+A user is online while any of their connections, on any live process, is open.  Each process
+heart-beats a key with an expiry; every process also sweeps: when a process's heartbeat key has
+expired (it was killed), the connections it held are removed in one Lua script, and the sweeper
+that removed a user's last connection reports them offline (exactly one process does).
+
+Keys (``P`` = ``AGENTCHAT_REDIS_PREFIX``):
+
+- ``P:presence:online``         set of online users (``online()``)
+- ``P:presence:user:<user>``    set of ``<process>/<connection>`` for the user
+- ``P:presence:proc:<process>`` hash ``<process>/<connection>`` -> user: what to remove if it dies
+- ``P:presence:alive:<process>`` heartbeat, expires after ``ttl`` seconds
+- ``P:presence:procs``          set of process ids to check
+- ``P:agents``                  hash agent -> description (the agents of every process)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from .presence import Presence, PresenceChange
+from .redis_client import Keys, connect
+
+__all__ = ["RedisPresence"]
+
+log = logging.getLogger(__name__)
+
+# KEYS: online, user set, process hash, process list   ARGV: member, user, process id
+_CONNECT = """
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[3])
+return redis.call('SADD', KEYS[1], ARGV[2])
+"""
+
+# KEYS: online, user set, process hash   ARGV: member, user
+_DISCONNECT = """
+redis.call('HDEL', KEYS[3], ARGV[1])
+if redis.call('SREM', KEYS[2], ARGV[1]) == 1 and redis.call('SCARD', KEYS[2]) == 0 then
+  return redis.call('SREM', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS: online, process list   ARGV: prefix, process id, force ("1": sweep even if alive)
+_SWEEP = """
+local alive = ARGV[1] .. ':presence:alive:' .. ARGV[2]
+if ARGV[3] ~= '1' and redis.call('EXISTS', alive) == 1 then return {} end
+local procs = ARGV[1] .. ':presence:proc:' .. ARGV[2]
+local entries = redis.call('HGETALL', procs)
+local gone = {}
+for i = 1, #entries, 2 do
+  local key = ARGV[1] .. ':presence:user:' .. entries[i + 1]
+  if redis.call('SREM', key, entries[i]) == 1 and redis.call('SCARD', key) == 0 then
+    if redis.call('SREM', KEYS[1], entries[i + 1]) == 1 then table.insert(gone, entries[i + 1]) end
+  end
+end
+redis.call('DEL', procs)
+redis.call('SREM', KEYS[2], ARGV[2])
+return gone
+"""
+
+
+class RedisPresence(Presence):
+    def __init__(self, url: str, *, prefix: str = "agentchat", ttl: float = 15.0) -> None:
+        self.url = url
+        self.keys = Keys(prefix)
+        self.ttl = ttl
+        self.process_id = secrets.token_hex(8)
+        self._client: Any = None
+        self._local: dict[str, str] = {}
+        """This process's members -> user, to re-register them if we were wrongly swept."""
+        self._on_change: PresenceChange | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._scripts: dict[str, Any] = {}
+
+    # lifecycle ---------------------------------------------------------------------------------
+    async def _redis(self) -> Any:
+        if self._client is None:
+            self._client = await connect(self.url)
+            for name, source in (("connect", _CONNECT), ("disconnect", _DISCONNECT), ("sweep", _SWEEP)):
+                self._scripts[name] = self._client.register_script(source)
+        return self._client
+
+    async def start(self, on_change: PresenceChange) -> None:
+        self._on_change = on_change
+        await self._redis()
+        await self._heartbeat()
+        self._task = asyncio.create_task(self._loop(), name="presence-heartbeat")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._client is not None:
+            try:
+                # Surviving processes sweep us on their next round and report who went offline.
+                await self._client.delete(self.keys("presence", "alive", self.process_id))
+            except (RedisError, OSError):
+                pass
+            await self._client.aclose()
+            self._client = None
+
+    # Presence interface ---------------------------------------------------------------------------
+    def _member(self, connection_id: str) -> str:
+        return f"{self.process_id}/{connection_id}"
+
+    async def connect(self, user_id: str, connection_id: str) -> bool:
+        await self._redis()
+        member = self._member(connection_id)
+        self._local[member] = user_id
+        added = await self._scripts["connect"](
+            keys=[self.keys("presence", "online"), self.keys("presence", "user", user_id),
+                  self.keys("presence", "proc", self.process_id), self.keys("presence", "procs")],
+            args=[member, user_id, self.process_id],
+        )
+        return bool(added)
+
+    async def disconnect(self, user_id: str, connection_id: str) -> bool:
+        await self._redis()
+        member = self._member(connection_id)
+        self._local.pop(member, None)
+        removed = await self._scripts["disconnect"](
+            keys=[self.keys("presence", "online"), self.keys("presence", "user", user_id),
+                  self.keys("presence", "proc", self.process_id)],
+            args=[member, user_id],
+        )
+        return bool(removed)
+
+    async def online(self) -> set[str]:
+        redis = await self._redis()
+        return {m.decode() for m in await redis.smembers(self.keys("presence", "online"))}
+
+    async def register_agents(self, agents: dict[str, str], hosted: bool) -> list[str]:
+        if not agents:
+            return []
+        redis = await self._redis()
+        await redis.hset(self.keys("agents"), mapping={n: d or "" for n, d in agents.items()})
+        came_online = []
+        if hosted:  # in-process agents are online exactly while their host process lives
+            for name in agents:
+                if await self.connect(name, f"agent:{name}"):
+                    came_online.append(name)
+        return came_online
+
+    async def agents(self) -> dict[str, str]:
+        redis = await self._redis()
+        return {k.decode(): v.decode() for k, v in (await redis.hgetall(self.keys("agents"))).items()}
+
+    # heartbeat and sweeping -----------------------------------------------------------------------
+    async def _loop(self) -> None:
+        interval = self.ttl / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._heartbeat()
+                await self._sweep()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                log.warning("presence heartbeat failed (%s); retrying in %.1f s", exc, interval)
+            except Exception:
+                log.exception("presence heartbeat failed")
+
+    async def _heartbeat(self) -> None:
+        redis = await self._redis()
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.keys("presence", "alive", self.process_id), "1", px=int(self.ttl * 1000))
+            pipe.sadd(self.keys("presence", "procs"), self.process_id)
+            pipe.hlen(self.keys("presence", "proc", self.process_id))
+            *_, registered = await pipe.execute()
+        if registered < len(self._local):
+            # We were taken for dead (a stall longer than the ttl): register our connections again.
+            log.warning("presence: this process was expired by another; registering its connections again")
+            back = [user for member, user in list(self._local.items())
+                    if await self.connect(user, member.split("/", 1)[1])]
+            if back and self._on_change is not None:
+                self._on_change(sorted(set(back)), "online")
+
+    async def _sweep(self) -> None:
+        redis = await self._redis()
+        procs = [m.decode() for m in await redis.smembers(self.keys("presence", "procs"))]
+        for proc in procs:
+            if proc == self.process_id:
+                continue
+            gone = await self._scripts["sweep"](
+                keys=[self.keys("presence", "online"), self.keys("presence", "procs")],
+                args=[self.keys.prefix, proc, "0"],
+            )
+            if gone:
+                users = sorted(g.decode() for g in gone)
+                log.info("presence: process %s stopped heart-beating; offline: %s", proc, ", ".join(users))
+                if self._on_change is not None:
+                    self._on_change(users, "offline")

@@ -1,0 +1,291 @@
+"""Scale-out: two ``python -m server`` processes as one chat, through real Redis and PostgreSQL.
+
+One pair of processes (A hosts the agents, B does not) serves the module; the SIGKILL test runs
+last because it kills B.  Skipped, with the reason, only when Redis or PostgreSQL is unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from server.ratelimit_redis import RedisRateLimiter
+from server.redis_client import RedisUnavailableError, connect
+from tests.support import Client, ServerProcess, connect_as
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+REDIS_URL = os.environ.get("AGENTCHAT_TEST_REDIS", "redis://127.0.0.1:6379/0")
+PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc"]
+PRESENCE_TTL = 2.0
+MESSAGE_TYPES = ("message", "agent_response")
+
+
+# fixtures ---------------------------------------------------------------------------------------------
+def _redis_or_skip() -> redis.Redis:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({exc})")
+    return client
+
+
+@pytest.fixture(scope="module")
+def prefix() -> Iterator[str]:
+    """A key prefix of our own; every key under it is deleted afterwards."""
+    client = _redis_or_skip()
+    name = "agentchat_test_" + uuid.uuid4().hex[:10]
+    yield name
+    keys = list(client.scan_iter(match=f"{name}:*", count=500))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def scratch_db() -> Iterator[str]:
+    name = "agentchat_scale_" + uuid.uuid4().hex[:10]
+    try:
+        subprocess.run([*PG_ADMIN, f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=30)
+    except (subprocess.CalledProcessError, FileNotFoundError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc})")
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    subprocess.run([*PG_ADMIN, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, prefix: str, scratch_db: str) -> Iterator[dict[str, ServerProcess]]:
+    """Process A hosts the agents; B serves clients only.  Same database, Redis prefix and secret."""
+    common = {
+        "AGENTCHAT_DATABASE_URL": scratch_db,
+        "AGENTCHAT_REDIS_URL": REDIS_URL,
+        "AGENTCHAT_REDIS_PREFIX": prefix,
+        "AGENTCHAT_PRESENCE_TTL_SECONDS": str(PRESENCE_TTL),
+        "AGENTCHAT_RESPONSE_DELAY_SECONDS": "0",
+        "AGENTCHAT_MAX_MESSAGES_PER_HOUR": "40",
+        "AGENTCHAT_LLM_BASE_URL": "",
+        "AGENTCHAT_LOG_LEVEL": "INFO",
+    }
+    a = ServerProcess(tmp_path_factory.mktemp("a"), AGENTCHAT_AGENT_HOST="true", **common)
+    b = ServerProcess(tmp_path_factory.mktemp("b"), AGENTCHAT_AGENT_HOST="false", **common)
+    try:
+        a.start()
+        b.start()
+        yield {"a": a, "b": b}
+    finally:
+        for proc in (a, b):
+            proc.stop()
+
+
+# helpers ---------------------------------------------------------------------------------------------
+async def skip_catch_up(client: Client) -> None:
+    """Read the history frame (unless ``connect_as`` did) and the status frames that follow auth."""
+    if not getattr(client, "initial_history", None):
+        await client.expect("history")
+    await client.quiet(0.1)
+
+
+async def collect(client: Client, marker: str, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+    """The next ``count`` messages whose text contains ``marker``, in arrival order."""
+    got: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"got {len(got)} of {count} messages marked {marker!r}")
+        frame = await client.next(remaining)
+        if frame["type"] in MESSAGE_TYPES and marker in frame["data"]["text"]:
+            got.append(frame["data"])
+    return got
+
+
+async def presence_events(client: Client, user: str, seconds: float) -> list[str]:
+    frames = await client.quiet(seconds)
+    return [f["data"]["status"] for f in frames if f["type"] == "user_presence" and f["data"]["userId"] == user]
+
+
+async def wait_presence(client: Client, user: str, status: str, timeout: float) -> float:
+    start = time.monotonic()
+    await client.expect("user_presence", timeout, userId=user, status=status)
+    return time.monotonic() - start
+
+
+# tests -----------------------------------------------------------------------------------------------
+async def test_unreachable_redis_is_a_clear_error() -> None:
+    with pytest.raises(RedisUnavailableError, match="AGENTCHAT_REDIS_URL"):
+        await connect("redis://127.0.0.1:1/0")
+
+
+async def test_every_message_reaches_both_processes_in_one_order(cluster: dict[str, ServerProcess]) -> None:
+    a, b = cluster["a"], cluster["b"]
+    watch_a = await connect_as(a.url, "watch_a")
+    watch_b = await connect_as(b.url, "watch_b")
+    for w in (watch_a, watch_b):
+        await skip_catch_up(w)
+    senders = [await connect_as(proc.url, f"order_{name}{i}") for name, proc in (("a", a), ("b", b)) for i in range(3)]
+    per_sender = 15
+
+    async def send_all(index: int, client: Client) -> None:
+        for n in range(per_sender):
+            await client.send("message", {"id": f"{index}-{n}", "text": f"order-test {index}-{n}"})
+
+    await asyncio.gather(*(send_all(i, c) for i, c in enumerate(senders)))
+    total = per_sender * len(senders)
+    seen_a, seen_b = await asyncio.gather(collect(watch_a, "order-test", total), collect(watch_b, "order-test", total))
+
+    ids_a = [m["id"] for m in seen_a]
+    ids_b = [m["id"] for m in seen_b]
+    assert ids_a == ids_b, "both processes deliver the same messages in the same order"
+    assert ids_a == sorted(set(ids_a)), "in increasing id order, without duplicates"
+    assert {m["text"] for m in seen_a} == {f"order-test {i}-{n}" for i in range(len(senders)) for n in range(per_sender)}
+    # Each sender's own messages keep the order it sent them in.
+    for i, sender in enumerate(senders):
+        mine = [m["clientId"] for m in seen_a if m["sender"] == f"order_{'a' if i < 3 else 'b'}{i % 3}"]
+        assert mine == [f"{i}-{n}" for n in range(per_sender)]
+    for client in (watch_a, watch_b, *senders):
+        await client.close()
+
+
+async def test_presence_is_shared(cluster: dict[str, ServerProcess]) -> None:
+    a, b = cluster["a"], cluster["b"]
+    watch_b = await connect_as(b.url, "pwatch_b")
+    await skip_catch_up(watch_b)
+
+    on_a = await connect_as(a.url, "pres_user")
+    await wait_presence(watch_b, "pres_user", "online", 5)
+    checker = await Client.connect(b.url)
+    response = await checker.auth("pres_check")
+    assert "pres_user" in response["users"], "B's auth_response counts A's connections"
+    member = next(m for m in response["members"] if m["userId"] == "pres_user")
+    assert member["status"] == "online"
+    await checker.close()
+
+    # A second tab on the other process: closing one tab changes nothing, closing both goes offline.
+    on_b = await connect_as(b.url, "pres_user")
+    await on_a.close()
+    assert "offline" not in await presence_events(watch_b, "pres_user", 0.5)
+    await on_b.close()
+    await wait_presence(watch_b, "pres_user", "offline", 5)
+    await watch_b.close()
+
+
+async def test_rate_limit_holds_across_processes(cluster: dict[str, ServerProcess]) -> None:
+    a, b = cluster["a"], cluster["b"]
+    on_a = await connect_as(a.url, "limited")
+    on_b = await connect_as(b.url, "limited")
+    for n in range(20):  # 40 an hour between the two processes
+        await on_a.say(f"limit {n}a")
+        await on_b.say(f"limit {n}b")
+    for client in (on_a, on_b):
+        await client.send("message", {"id": "over", "text": "one too many"})
+        error = await client.error("RATE_LIMITED")
+        assert 3500 < error["retryAfter"] <= 3600
+    for client in (on_a, on_b):
+        await client.close()
+
+
+async def test_redis_rate_limiter_has_sliding_window_semantics(prefix: str) -> None:
+    """Two limiters (two processes) on one key: one window, exact waits from Redis's clock."""
+    first = RedisRateLimiter(REDIS_URL, 3, 0.2, prefix=prefix, window=1.0)
+    second = RedisRateLimiter(REDIS_URL, 3, 0.2, prefix=prefix, window=1.0)
+    try:
+        assert await first.acquire("u") == 0
+        wait = await second.acquire("u")
+        assert 0.15 < wait <= 0.2
+        await asyncio.sleep(wait + 0.01)
+        assert await second.acquire("u") == 0
+        await asyncio.sleep(0.21)
+        assert await first.acquire("u") == 0
+        wait = await second.acquire("u")  # three in the window: wait for the first to leave it
+        assert 0.3 < wait <= 0.6
+        await asyncio.sleep(wait + 0.01)
+        assert await second.acquire("u") == 0
+        assert await first.acquire("other") == 0  # users do not share a window
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_agents_run_once_and_are_listed_everywhere(cluster: dict[str, ServerProcess]) -> None:
+    a, b = cluster["a"], cluster["b"]
+    on_a = await Client.connect(a.url)
+    on_b = await Client.connect(b.url)
+    welcome_a = await on_a.auth("agents_a")
+    welcome_b = await on_b.auth("agents_b")
+    assert welcome_a["agents"] == welcome_b["agents"]
+    assert "helper" in welcome_b["agents"], "B lists the agents hosted by A"
+    helper = next(m for m in welcome_b["members"] if m["userId"] == "helper")
+    assert helper["status"] == "online"
+    await skip_catch_up(on_a)
+    await skip_catch_up(on_b)
+
+    asked = await on_b.say("/help")
+    answer = await on_b.expect("agent_response", 10, sender="helper", replyTo=asked["id"])
+    assert answer["text"]
+    others = [f for f in await on_b.quiet(1.0) if f["type"] == "agent_response" and f["data"]["replyTo"] == asked["id"]]
+    assert others == [], "one agent host: one answer, not one per process"
+    for client in (on_a, on_b):
+        await client.close()
+
+
+async def test_sigkill_clients_recover_on_the_other_process(cluster: dict[str, ServerProcess]) -> None:
+    """Kill B mid-stream: its clients reconnect to A and recover; its users' presence expires."""
+    a, b = cluster["a"], cluster["b"]
+    watch_a = await connect_as(a.url, "kwatch_a")
+    await skip_catch_up(watch_a)
+    mover = await connect_as(b.url, "mover")  # reconnects to A after the kill
+    await skip_catch_up(mover)
+    stranded = await connect_as(b.url, "stranded")  # never comes back: must go offline
+    await skip_catch_up(stranded)
+    await asyncio.sleep(0.3)
+
+    bot = await connect_as(a.url, "kill_bot", role="agent")  # agents are not rate-limited
+    total = 60
+
+    async def stream() -> None:
+        for n in range(total):
+            await bot.send("agent_response", {"text": f"kill-test {n}"})
+            await asyncio.sleep(0.025)
+
+    sender = asyncio.create_task(stream())
+    before = await collect(mover, "kill-test", 15)
+    b.kill()
+    await mover.closed.wait()
+    # Whatever reached the socket before the kill still counts: drain it.
+    while not mover.frames.empty():
+        frame = mover.frames.get_nowait()
+        if frame["type"] in MESSAGE_TYPES and "kill-test" in frame["data"]["text"]:
+            before.append(frame["data"])
+    last_id = before[-1]["id"]
+
+    again = await Client.connect(a.url)
+    response = await again.auth("mover", last_message_id=last_id)
+    assert response["success"]
+    recovery = await again.expect("recovery")
+    assert recovery["lastMessageId"] == last_id and not recovery["truncated"]
+    await sender
+    seen_a = await collect(watch_a, "kill-test", total)
+    after = await collect(again, "kill-test", total - len(before))
+
+    ids_seen = [m["id"] for m in before + after]
+    assert ids_seen == [m["id"] for m in seen_a], "nothing lost, nothing doubled, same order"
+    assert [m["text"] for m in seen_a] == [f"kill-test {n}" for n in range(total)]
+
+    elapsed = await wait_presence(watch_a, "stranded", "offline", PRESENCE_TTL * 3 + 2)
+    assert elapsed <= PRESENCE_TTL * 3 + 2
+    check = await Client.connect(a.url)
+    welcome = await check.auth("kcheck")
+    assert "stranded" not in welcome["users"]
+    assert "mover" in welcome["users"], "a user who moved to A stays online"
+    assert "offline" not in await presence_events(watch_a, "mover", 0.2)
+    for client in (watch_a, again, check, bot):
+        await client.close()
