@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
-from server.auth import issue_token
 from server.agents.testing import ChatTestClient
+from server.auth import issue_token
 from server.protocol import AgentState, MessageType
 from server.runtime import ServerRuntime
 from server.settings import Settings

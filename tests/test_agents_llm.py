@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import pytest_asyncio
@@ -27,12 +27,12 @@ PIECES = ["Here ", "is a ", "streamed ", "answer."]
 class FakeOpenAI(BaseHTTPRequestHandler):
     """``POST /v1/chat/completions``: streams PIECES, or 404 for the model ``missing``."""
 
-    requests: list[dict[str, Any]] = []
+    requests: ClassVar[list[dict[str, Any]]] = []
 
     def log_message(self, *args: Any) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         body["_auth"] = self.headers.get("Authorization")
         body["_path"] = self.path

@@ -77,11 +77,11 @@ class HastyAgent(Agent):
 class TelegramStyleAlice:
     """Written for the old TelegramManager: only add_message_handler, send_message, send_status_update."""
 
-    def __init__(self, telegram_manager) -> None:  # noqa: ANN001 - the old code had no hints
+    def __init__(self, telegram_manager) -> None:
         self.telegram = telegram_manager
         self.telegram.add_message_handler(self.handle_message)
 
-    def handle_message(self, message) -> None:  # noqa: ANN001
+    def handle_message(self, message) -> None:
         if "alice" not in message.mentions:
             return
         self.telegram.send_status_update("alice", "working", "Reviewing the login component", 50)

@@ -8,4 +8,4 @@ server listens and ``stop()`` on shutdown.  Agents in other processes use
 from .base import Agent, AgentError, Status, UsageError, snippet, strip_mention
 from .manager import AgentManager, TelegramAgent
 
-__all__ = ["AgentManager", "Agent", "AgentError", "UsageError", "Status", "TelegramAgent", "snippet", "strip_mention"]
+__all__ = ["Agent", "AgentError", "AgentManager", "Status", "TelegramAgent", "UsageError", "snippet", "strip_mention"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..message_parser import ParsedMessage
 from ..protocol import AgentState
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..store import Store
     from .manager import AgentManager
 
-__all__ = ["Agent", "AgentError", "UsageError", "Status", "strip_mention", "snippet"]
+__all__ = ["Agent", "AgentError", "Status", "UsageError", "snippet", "strip_mention"]
 
 
 class AgentError(Exception):
@@ -65,7 +65,7 @@ class Agent:
     name: str = ""
     role: str = "assistant"
     description: str = ""
-    commands: Mapping[str, str] = {}
+    commands: ClassVar[Mapping[str, str]] = {}
     """Slash commands this agent owns: ``{"task": "/task add <title> — add a task"}``."""
     usage: Sequence[str] = ()
     """Extra help lines shown by ``/help <name>``."""

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Self
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
@@ -137,10 +137,10 @@ class AgentClient:
         if self._runner is not None:
             try:
                 await self._runner
-            except Exception:
-                pass
+            except Exception as exc:  # noqa: BLE001 - closing: report, do not raise
+                log.info("%s stopped: %s", self.name, exc)
 
-    async def __aenter__(self) -> AgentClient:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -251,7 +251,7 @@ class AgentClient:
     async def _quietly(awaitable: Awaitable[Any]) -> None:
         try:
             await awaitable
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - reporting must not kill the handler's task
             log.warning("could not report: %s", exc)
 
     # speaking for the agent -------------------------------------------------------------------------------

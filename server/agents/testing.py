@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
@@ -37,7 +37,7 @@ class ChatTestClient:
         self._reader: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
 
-    async def __aenter__(self) -> ChatTestClient:
+    async def __aenter__(self) -> Self:
         self._ws = await connect(self.url, max_size=None)
         auth: dict[str, Any] = {"userId": self.user, "token": self.token}
         if self.last_message_id is not None:

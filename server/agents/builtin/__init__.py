@@ -10,7 +10,7 @@ from .files import FilesAgent
 from .helper import HelperAgent
 from .tasks import TasksAgent
 
-__all__ = ["BUILTINS", "HelperAgent", "TasksAgent", "FilesAgent"]
+__all__ = ["BUILTINS", "FilesAgent", "HelperAgent", "TasksAgent"]
 
 BUILTINS: dict[str, Callable[[Settings], Agent]] = {
     "helper": HelperAgent,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ...message_parser import ParsedMessage
 from ...protocol import AgentState
 from ...settings import Settings
@@ -11,13 +13,19 @@ __all__ = ["HelperAgent"]
 
 HOW_TO = [
     "**How it works**",
-    "- Mention an agent or a person with `@name` to get their attention; agents answer only when mentioned "
-    "or when you use one of their commands.",
+    (
+        "- Mention an agent or a person with `@name` to get their attention; agents answer only when mentioned "
+        "or when you use one of their commands."
+    ),
     "- Reply to a message to keep a thread: the answer points back to it.",
-    "- Attach files to a message; mention `@files` (or send them without mentioning another agent) "
-    "to get a summary of what they contain.",
-    "- A working agent can be stopped with its Stop button; an agent may ask you a question with choices "
-    "and waits for your answer.",
+    (
+        "- Attach files to a message; mention `@files` (or send them without mentioning another agent) "
+        "to get a summary of what they contain."
+    ),
+    (
+        "- A working agent can be stopped with its Stop button; an agent may ask you a question with choices "
+        "and waits for your answer."
+    ),
     "- `/help <agent>` shows one agent's commands.",
 ]
 
@@ -26,7 +34,7 @@ class HelperAgent(Agent):
     name = "helper"
     role = "guide"
     description = "Explains the chat: the agents present, their commands, mentions, replies and files."
-    commands = {"help": "`/help` or `@helper`: this overview; `/help <agent>` for one agent"}
+    commands: ClassVar[dict[str, str]] = {"help": "`/help` or `@helper`: this overview; `/help <agent>` for one agent"}
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from ...protocol import utc_now
 from ...store import Store, Task
 
-__all__ = ["TaskBoard", "TaskState", "BoardSummary"]
+__all__ = ["BoardSummary", "TaskBoard", "TaskState"]
 
 
 class TaskState(StrEnum):

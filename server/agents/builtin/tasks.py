@@ -8,12 +8,13 @@ someone else's task) ask the requester to confirm first: the human-in-the-loop f
 from __future__ import annotations
 
 import re
+from typing import Any, ClassVar
 
 from ...message_parser import ParsedMessage
 from ...protocol import AgentState, is_valid_username
 from ...settings import Settings
 from ...store import Task
-from ..base import Agent, UsageError, Status, snippet, strip_mention
+from ..base import Agent, Status, UsageError, snippet, strip_mention
 from .taskboard import BoardSummary, TaskBoard, TaskState
 
 __all__ = ["TasksAgent"]
@@ -47,7 +48,7 @@ class TasksAgent(Agent):
     name = "tasks"
     role = "task board"
     description = "Keeps the team task board: add, assign, start, finish and list tasks."
-    commands = {
+    commands: ClassVar[dict[str, str]] = {
         "task": "`/task add|list|mine|assign|start|done|reopen|delete|clear`: the team task board",
         "tasks": "`/tasks`: list the open tasks",
     }
@@ -208,7 +209,7 @@ class TasksAgent(Agent):
             await self.reply(msg, "OK, nothing changed.", AgentState.IDLE)
         return False
 
-    _actions = {
+    _actions: ClassVar[dict[str, Any]] = {
         "add": _add, "new": _add,
         "list": _list, "ls": _list, "show": _list,
         "mine": _mine,
