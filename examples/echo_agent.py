@@ -8,12 +8,13 @@ import asyncio
 import os
 
 from server.agents.client import AgentClient
+from server.message_parser import ParsedMessage
 
 agent = AgentClient(os.environ.get("AGENTCHAT_URL", "ws://127.0.0.1:8081/ws"), "echo", os.environ["AGENTCHAT_TOKEN"])
 
 
 @agent.on_message
-async def echo(msg) -> None:
+async def echo(msg: ParsedMessage) -> None:
     await agent.reply(msg, f"{msg.sender} said: {msg.text}")
 
 

@@ -58,3 +58,21 @@ def test_python_entries_json(tmp_path: Path) -> None:
         load_agents(path, settings)
     with pytest.raises(ConfigError, match="cannot read"):
         load_agents(tmp_path / "nope.toml", settings)
+
+
+def test_agent_set_up_mistakes_name_the_setting(tmp_path: Path) -> None:
+    from server.agents import AgentManager
+    from server.manager import WebSocketManager
+
+    settings = Settings(data_dir=tmp_path, builtin_agents=["helper", "butler"])
+    with pytest.raises(ConfigError, match="AGENTCHAT_BUILTIN_AGENTS: unknown agent 'butler'"):
+        AgentManager(WebSocketManager(settings=settings), settings)
+
+    path = tmp_path / "agents.toml"
+    path.write_text('[[agents]]\nname = "helper"\nmodel = "m"\n')
+    settings = Settings(data_dir=tmp_path, builtin_agents=["helper"], agents_config=path)
+    with pytest.raises(ConfigError, match="two agents are named 'helper'"):
+        AgentManager(WebSocketManager(settings=settings), settings)
+
+    settings = Settings(data_dir=tmp_path, builtin_agents="")
+    assert AgentManager(WebSocketManager(settings=settings), settings).agents == {}

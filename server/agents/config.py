@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol import is_valid_username
-from ..settings import Settings, SettingsError
+from ..settings import Settings
 from .base import Agent
+from .errors import ConfigError
 from .llm import LLMAgent, LLMSpec
 from .manager import TelegramAgent
 
@@ -25,10 +26,6 @@ __all__ = ["ConfigError", "load_agents", "parse_agents"]
 LLM_FIELDS = {"name", "model", "system_prompt", "description", "base_url", "api_key", "api_key_env",
               "temperature", "max_tokens", "context_messages", "timeout"}
 CODE_FIELDS = {"name", "entry", "description", "role"}
-
-
-class ConfigError(SettingsError, ValueError):
-    """The agents config file is wrong; the message names the file, entry and field."""
 
 
 def load_agents(path: Path, settings: Settings) -> list[Agent | TelegramAgent]:

@@ -19,6 +19,7 @@ from ..message_parser import ParsedMessage
 from ..protocol import AgentState, is_valid_username
 from ..settings import Settings
 from .base import Agent, AgentError, UsageError, snippet
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from ..manager import WebSocketManager
@@ -69,22 +70,24 @@ class AgentManager:
         for name in self.settings.builtin_agents:
             make = BUILTINS.get(name)
             if make is None:
-                log.error("unknown built-in agent %r (known: %s)", name, ", ".join(sorted(BUILTINS)))
-                continue
+                raise ConfigError(f"AGENTCHAT_BUILTIN_AGENTS: unknown agent {name!r} (known: {', '.join(sorted(BUILTINS))})")
             self._put(make(self.settings))
-        if self.settings.agents_config is not None:
-            for entry in load_agents(self.settings.agents_config, self.settings):
-                if isinstance(entry, TelegramAgent):
-                    self.add_telegram_agent(entry.name, entry.factory, entry.description, entry.role)
-                else:
-                    self._put(entry)
+        if self.settings.agents_config is None:
+            if self.settings.llm_base_url:
+                log.info("AGENTCHAT_LLM_BASE_URL is set but AGENTCHAT_AGENTS_CONFIG is not: no LLM agents (see docs/agents.md)")
+            return
+        for entry in load_agents(self.settings.agents_config, self.settings):
+            if isinstance(entry, TelegramAgent):
+                self.add_telegram_agent(entry.name, entry.factory, entry.description, entry.role)
+            else:
+                self._put(entry)
 
     # adding agents ----------------------------------------------------------------------------
     def _put(self, agent: Agent) -> None:
         if not is_valid_username(agent.name):
-            raise ValueError(f"agent name {agent.name!r} is not a valid user name (letters, digits, _ and -)")
+            raise ConfigError(f"agent name {agent.name!r} is not a valid user name (letters, digits, _ and -)")
         if agent.name in self.agents or agent.name in self.telegram_agents:
-            raise ValueError(f"two agents are named {agent.name!r}")
+            raise ConfigError(f"two agents are named {agent.name!r}")
         agent.bind(self.manager, self)
         self.agents[agent.name] = agent
 
@@ -105,7 +108,7 @@ class AgentManager:
         makes its name known to the chat (members list, ``/help``, ``stop_agent``).
         """
         if name in self.agents or name in self.telegram_agents:
-            raise ValueError(f"two agents are named {name!r}")
+            raise ConfigError(f"two agents are named {name!r}")
         entry = TelegramAgent(name, description, factory, role)
         self.telegram_agents[name] = entry
         if self._started:
