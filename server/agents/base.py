@@ -159,6 +159,9 @@ class Agent:
         attachment_ids: Sequence[str] = (),
     ) -> Message:
         state = AgentState(status).value if status is not None else None
+        limit = self.manager.settings.max_message_chars
+        if len(text) > limit:  # a long answer is cut rather than refused
+            text = text[: limit - 24] + "\n…(cut at the limit)"
         return await self.manager.post_agent_response(
             self.name, text, reply_to=reply_to, agent_status=state, stream_id=stream_id,
             attachment_ids=list(attachment_ids),

@@ -119,7 +119,4 @@ class LLMAgent(Agent):
         await self._finish(msg, text, stream_id, AgentState.COMPLETED)
 
     async def _finish(self, msg: ParsedMessage, text: str, stream_id: str, status: AgentState) -> None:
-        limit = self.manager.settings.max_message_chars
-        if len(text) > limit:
-            text = text[: limit - 20] + "\n…(cut at the limit)"
-        await self.reply(msg, text, status, stream_id=stream_id)
+        await self.reply(msg, text, status, stream_id=stream_id)  # cut to the message limit by ``say``

@@ -21,6 +21,7 @@ __all__ = ["TasksAgent"]
 
 CONFIRM_TIMEOUT = 120.0
 MAX_TITLE = 200
+MAX_LISTED = 30
 USAGE = (
     "`/task add <title> [@name]`: add a task (optionally assigned)\n"
     "`/task list` (or `/tasks`), `/task list all`, `/task mine`: show the board\n"
@@ -129,7 +130,9 @@ class TasksAgent(Agent):
     async def _show(self, msg: ParsedMessage, tasks: list[Task], heading: str) -> None:
         summary = await self.board.summary()
         head = f"**{heading}** ({summary.describe()}, {summary.progress}%)"
-        body = "\n".join(_line(t) for t in tasks) if tasks else "Nothing here. Add one with `/task add <title>`."
+        body = "\n".join(_line(t) for t in tasks[:MAX_LISTED]) if tasks else "Nothing here. Add one with `/task add <title>`."
+        if len(tasks) > MAX_LISTED:
+            body += f"\n… and {len(tasks) - MAX_LISTED} more."
         await self.reply(msg, f"{head}\n{body}")
 
     async def _need(self, word: str) -> Task:
