@@ -20,6 +20,7 @@ from typing import Any
 
 import psutil
 
+from .profiling import summarize
 from .report import markdown, ratio_lines, ratios, table
 from .runner import run_scenario
 from .scenarios import FULL, SMOKE, Scenario
@@ -51,16 +52,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (what the test suite runs)")
     parser.add_argument("--servers", default=",".join(SERVER_NAMES), help="comma list of bare,original,agentchat")
     parser.add_argument("--scenarios", default="", help="comma list of scenario names (default: all)")
+    parser.add_argument("--profile", action="store_true", help="py-spy the AgentChat server in each scenario")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write latest.json / latest.md")
     return parser.parse_args(argv)
 
 
-def run(scenarios: list[Scenario], servers: list[str], echo: bool = True) -> list[dict[str, Any]]:
+def run(
+    scenarios: list[Scenario], servers: list[str], echo: bool = True, profile_dir: Path | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for scenario in scenarios:
         for server in servers:
             started = time.monotonic()
-            row = run_scenario(scenario, server)
+            row = run_scenario(scenario, server, profile_dir if server == "agentchat" else None)
             row["seconds"] = round(time.monotonic() - started, 1)
             rows.append(row)
             if echo:
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
     print(f"bench: {len(scenarios)} scenarios x {len(servers)} servers on {meta['machine']}", flush=True)
     t0 = time.monotonic()
-    rows = run(scenarios, servers)
+    rows = run(scenarios, servers, profile_dir=args.out if args.profile else None)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     checks = ratios(rows)
     print()
@@ -93,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(ratio_lines(checks)))
     print(f"\ntotal {meta['elapsed_s']} s")
+    for row in rows:
+        for phase in ("connect", "traffic"):
+            if row.get(f"profile_{phase}"):
+                print()
+                print(summarize(Path(row[f"profile_{phase}"]), top=15))
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     name = "smoke" if args.smoke else "latest"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from .loadgen import WorkerSpec, worker_main
+from .profiling import Profiler
 from .scenarios import Scenario
 from .servers import JWT_SECRET, ServerProcess, start_server
 from .stats import percentiles
@@ -100,16 +102,31 @@ def _specs(scenario: Scenario, server: ServerProcess) -> list[WorkerSpec]:
     return specs
 
 
-def run_scenario(scenario: Scenario, server_name: str) -> dict[str, Any]:
-    """Every figure of one (scenario, server) cell of the table."""
+def run_scenario(scenario: Scenario, server_name: str, profile_dir: Path | None = None) -> dict[str, Any]:
+    """Every figure of one (scenario, server) cell of the table; ``profile_dir`` runs py-spy."""
     result: dict[str, Any] = {"scenario": scenario.name, "server": server_name, "clients": scenario.clients}
     server = start_server(server_name)
     pool: WorkerPool | None = None
+    profiler: tuple[str, Profiler] | None = None
+
+    def profile(phase: str) -> None:
+        """Stop the running phase's py-spy (if any) and start the next one's."""
+        nonlocal profiler
+        if profiler is not None:
+            done = profiler[1].stop()
+            if done is not None:
+                result[f"profile_{profiler[0]}"] = str(done)
+            profiler = None
+        if profile_dir is not None and phase != "end":
+            out = profile_dir / f"profile-{scenario.name}-{server_name}-{phase}.txt"
+            profiler = (phase, Profiler(server.popen.pid, out))
+
     try:
         time.sleep(0.3)
         rss0 = server.rss()
         pool = WorkerPool(_specs(scenario, server))
         pool.gather("started", 60)
+        profile("connect")
         pool.send("connect")
         ready = pool.gather("ready", 180)
         connected = sum(r["connected"] for r in ready)
@@ -128,6 +145,7 @@ def run_scenario(scenario: Scenario, server_name: str) -> dict[str, Any]:
             rss_per_conn_kb=round((rss_ready - rss0) / max(1, connected) / 1024, 2),
         )
 
+        profile("traffic")
         cpu0, wall0 = server.cpu_s(), time.monotonic()
         t0_ns = time.monotonic_ns() + 300_000_000
         pool.send("go", t0_ns=t0_ns, duration_s=scenario.duration_s)
@@ -169,6 +187,8 @@ def run_scenario(scenario: Scenario, server_name: str) -> dict[str, Any]:
             client_cpu_max=round(max(r["cpu_s"] / max(1e-9, r["wall_s"]) for r in results), 3),
             client_procs=len(results),
             max_send_lag_ms=round(max(r["max_lag_ms"] for r in sent), 1),
+            short=[x for r in results for x in r["short"]][:3],
+            sent_by=[r.get("sent_by") for r in sent],
             slow=next((r["slow"] for r in results if r["slow"] is not None), None),
         )
         if not server.alive():
@@ -181,6 +201,7 @@ def run_scenario(scenario: Scenario, server_name: str) -> dict[str, Any]:
             result["error"] += "\n" + tail
         return result
     finally:
+        profile("end")
         if pool is not None:
             pool.close()
         server.stop()
