@@ -79,13 +79,17 @@ class RedisPresence(Presence):
         self._on_change: PresenceChange | None = None
         self._task: asyncio.Task[None] | None = None
         self._scripts: dict[str, Any] = {}
+        self._connecting = asyncio.Lock()
 
     # lifecycle ---------------------------------------------------------------------------------
     async def _redis(self) -> Any:
         if self._client is None:
-            self._client = await connect(self.url)
-            for name, source in (("connect", _CONNECT), ("disconnect", _DISCONNECT), ("sweep", _SWEEP)):
-                self._scripts[name] = self._client.register_script(source)
+            async with self._connecting:
+                if self._client is None:
+                    client = await connect(self.url, name=self.keys("presence"))
+                    for name, source in (("connect", _CONNECT), ("disconnect", _DISCONNECT), ("sweep", _SWEEP)):
+                        self._scripts[name] = client.register_script(source)
+                    self._client = client
         return self._client
 
     async def start(self, on_change: PresenceChange) -> None:
@@ -113,9 +117,26 @@ class RedisPresence(Presence):
         return f"{self.process_id}/{connection_id}"
 
     async def connect(self, user_id: str, connection_id: str) -> bool:
-        await self._redis()
         member = self._member(connection_id)
         self._local[member] = user_id
+        try:
+            return await self._add(member, user_id)
+        except (RedisError, OSError) as exc:
+            # Never fail a sign-in on Redis: the heartbeat registers the connection once it is back.
+            log.warning("presence: could not register %s (%s); will retry", user_id, exc)
+            return False
+
+    async def disconnect(self, user_id: str, connection_id: str) -> bool:
+        member = self._member(connection_id)
+        self._local.pop(member, None)
+        try:
+            return await self._remove(member, user_id)
+        except (RedisError, OSError) as exc:
+            log.warning("presence: could not unregister %s (%s); will retry", user_id, exc)
+            return False  # the heartbeat's reconciliation removes it and reports the user offline
+
+    async def _add(self, member: str, user_id: str) -> bool:
+        await self._redis()
         added = await self._scripts["connect"](
             keys=[self.keys("presence", "online"), self.keys("presence", "user", user_id),
                   self.keys("presence", "proc", self.process_id), self.keys("presence", "procs")],
@@ -123,10 +144,8 @@ class RedisPresence(Presence):
         )
         return bool(added)
 
-    async def disconnect(self, user_id: str, connection_id: str) -> bool:
+    async def _remove(self, member: str, user_id: str) -> bool:
         await self._redis()
-        member = self._member(connection_id)
-        self._local.pop(member, None)
         removed = await self._scripts["disconnect"](
             keys=[self.keys("presence", "online"), self.keys("presence", "user", user_id),
                   self.keys("presence", "proc", self.process_id)],
@@ -135,8 +154,12 @@ class RedisPresence(Presence):
         return bool(removed)
 
     async def online(self) -> set[str]:
-        redis = await self._redis()
-        return {m.decode() for m in await redis.smembers(self.keys("presence", "online"))}
+        try:
+            redis = await self._redis()
+            return {m.decode() for m in await redis.smembers(self.keys("presence", "online"))}
+        except (RedisError, OSError) as exc:
+            log.warning("presence: Redis unavailable (%s); answering with this process's users only", exc)
+            return set(self._local.values())
 
     async def register_agents(self, agents: dict[str, str], hosted: bool) -> list[str]:
         if not agents:
@@ -151,8 +174,12 @@ class RedisPresence(Presence):
         return came_online
 
     async def agents(self) -> dict[str, str]:
-        redis = await self._redis()
-        return {k.decode(): v.decode() for k, v in (await redis.hgetall(self.keys("agents"))).items()}
+        try:
+            redis = await self._redis()
+            return {k.decode(): v.decode() for k, v in (await redis.hgetall(self.keys("agents"))).items()}
+        except (RedisError, OSError) as exc:
+            log.warning("presence: Redis unavailable (%s); listing this process's agents only", exc)
+            return {}
 
     # heartbeat and sweeping -----------------------------------------------------------------------
     async def _loop(self) -> None:
@@ -171,18 +198,31 @@ class RedisPresence(Presence):
 
     async def _heartbeat(self) -> None:
         redis = await self._redis()
+        own = self.keys("presence", "proc", self.process_id)
         async with redis.pipeline(transaction=False) as pipe:
             pipe.set(self.keys("presence", "alive", self.process_id), "1", px=int(self.ttl * 1000))
             pipe.sadd(self.keys("presence", "procs"), self.process_id)
-            pipe.hlen(self.keys("presence", "proc", self.process_id))
+            pipe.hlen(own)
             *_, registered = await pipe.execute()
-        if registered < len(self._local):
-            # We were taken for dead (a stall longer than the ttl): register our connections again.
-            log.warning("presence: this process was expired by another; registering its connections again")
-            back = [user for member, user in list(self._local.items())
-                    if await self.connect(user, member.split("/", 1)[1])]
-            if back and self._on_change is not None:
-                self._on_change(sorted(set(back)), "online")
+        if registered != len(self._local):
+            await self._reconcile({k.decode(): v.decode() for k, v in (await redis.hgetall(own)).items()})
+
+    async def _reconcile(self, in_redis: dict[str, str]) -> None:
+        """Make Redis hold exactly this process's connections (after Redis errors, or a wrongful sweep)."""
+        came, went = set(), set()
+        for member, user in list(self._local.items()):
+            if member not in in_redis and await self._add(member, user):
+                came.add(user)
+        for member, user in in_redis.items():
+            if member not in self._local and await self._remove(member, user):
+                went.add(user)
+        if came or went:
+            log.warning("presence: re-synchronised this process's connections with Redis")
+        if self._on_change is not None:
+            if came:
+                self._on_change(sorted(came), "online")
+            if went:
+                self._on_change(sorted(went), "offline")
 
     async def _sweep(self) -> None:
         redis = await self._redis()

@@ -11,12 +11,19 @@ when the window has passed.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from typing import Any
 
-from .ratelimit import WINDOW_SECONDS, RateLimiter
+from redis.exceptions import RedisError
+
+from .ratelimit import WINDOW_SECONDS, RateLimiter, SlidingWindow
 from .redis_client import Keys, connect
 
 __all__ = ["RedisRateLimiter"]
+
+log = logging.getLogger(__name__)
 
 # KEYS: the user's list   ARGV: window, max per window, min gap
 # Returns "0" (admitted and counted) or the seconds to wait, as a string (Lua numbers become integers).
@@ -65,11 +72,27 @@ class RedisRateLimiter(RateLimiter):
         self.window = window
         self._client: Any = None
         self._script: Any = None
+        self._connecting = asyncio.Lock()
+        self._fallback = SlidingWindow(max_per_hour, min_gap, window)
+        self._warned = 0.0
 
     async def acquire(self, user_id: str) -> float:
+        try:
+            return await self._acquire(user_id)
+        except (RedisError, OSError) as exc:
+            # Redis is down: keep limiting, per process, rather than refuse every message.
+            now = time.monotonic()
+            if now - self._warned > 30:
+                self._warned = now
+                log.warning("rate limits: Redis unavailable (%s); limiting per process until it is back", exc)
+            return self._fallback.try_acquire(user_id, now)
+
+    async def _acquire(self, user_id: str) -> float:
         if self._script is None:
-            self._client = await connect(self.url)
-            self._script = self._client.register_script(_ACQUIRE)
+            async with self._connecting:
+                if self._script is None:
+                    self._client = await connect(self.url, name=self.keys("ratelimit"))
+                    self._script = self._client.register_script(_ACQUIRE)
         wait = await self._script(
             keys=[self.keys("ratelimit", user_id)], args=[self.window, self.max_per_window, self.min_gap]
         )

@@ -49,19 +49,23 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
-def make_client(url: str, *, for_pubsub: bool = False) -> aioredis.Redis:
-    """A client with bounded timeouts (a pub/sub reader waits without a socket timeout)."""
+def make_client(url: str, *, for_pubsub: bool = False, name: str | None = None) -> aioredis.Redis:
+    """A client with bounded timeouts (a pub/sub reader waits without a socket timeout).
+
+    ``name`` shows in ``CLIENT LIST`` (``<prefix>:<role>``), so operators see who is who.
+    """
     return aioredis.from_url(
         url,
+        client_name=name,
         socket_connect_timeout=CONNECT_TIMEOUT,
         socket_timeout=None if for_pubsub else COMMAND_TIMEOUT,
         health_check_interval=10 if for_pubsub else 0,
     )
 
 
-async def connect(url: str, *, for_pubsub: bool = False) -> aioredis.Redis:
+async def connect(url: str, *, for_pubsub: bool = False, name: str | None = None) -> aioredis.Redis:
     """A client that has answered PING, or a clear ``RedisUnavailableError``."""
-    client = make_client(url, for_pubsub=for_pubsub)
+    client = make_client(url, for_pubsub=for_pubsub, name=name)
     try:
         await asyncio.wait_for(client.ping(), CONNECT_TIMEOUT + 1)
     except (RedisError, OSError, asyncio.TimeoutError) as exc:

@@ -9,17 +9,20 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
+from server.presence_redis import RedisPresence
 from server.ratelimit_redis import RedisRateLimiter
 from server.redis_client import RedisUnavailableError, connect
-from tests.support import Client, ServerProcess, connect_as
+from tests.support import ROOT, Client, ServerProcess, connect_as
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -63,7 +66,9 @@ def scratch_db() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, prefix: str, scratch_db: str) -> Iterator[dict[str, ServerProcess]]:
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, prefix: str, scratch_db: str
+) -> Iterator[dict[str, ServerProcess]]:
     """Process A hosts the agents; B serves clients only.  Same database, Redis prefix and secret."""
     common = {
         "AGENTCHAT_DATABASE_URL": scratch_db,
@@ -125,6 +130,64 @@ async def test_unreachable_redis_is_a_clear_error() -> None:
         await connect("redis://127.0.0.1:1/0")
 
 
+def test_server_refuses_to_start_without_redis(tmp_path: Path) -> None:
+    env = {**os.environ, "AGENTCHAT_DATA_DIR": str(tmp_path), "AGENTCHAT_PORT": "0",
+           "AGENTCHAT_REDIS_URL": "redis://127.0.0.1:1/0", "AGENTCHAT_AGENTS_ENABLED": "false",
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "server"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1
+    assert "cannot reach Redis at redis://127.0.0.1:1/0 (AGENTCHAT_REDIS_URL)" in done.stderr
+
+
+async def test_presence_expires_with_its_process(prefix: str) -> None:
+    """Two presence objects as two processes: one stops heart-beating, the other reports its users."""
+    changes: list[tuple[list[str], str]] = []
+    dying = RedisPresence(REDIS_URL, prefix=prefix + ":unit", ttl=1.0)
+    survivor = RedisPresence(REDIS_URL, prefix=prefix + ":unit", ttl=1.0)
+    await dying.start(lambda users, status: None)
+    await survivor.start(lambda users, status: changes.append((users, status)))
+    try:
+        assert await dying.connect("ann", "c1") is True
+        assert await survivor.connect("ann", "c2") is False  # a second tab elsewhere
+        assert await dying.connect("ben", "c3") is True
+        assert await survivor.online() == {"ann", "ben"}
+        assert dying._task is not None
+        dying._task.cancel()  # the process "dies": no more heartbeats, nothing cleaned up
+        deadline = time.monotonic() + 5
+        while not changes and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert changes == [(["ben"], "offline")], "ann still has a tab on the survivor"
+        assert await survivor.online() == {"ann"}
+        assert await survivor.disconnect("ann", "c2") is True
+        assert await survivor.online() == set()
+    finally:
+        await dying.close()
+        await survivor.close()
+
+
+async def test_presence_comes_back_after_a_wrongful_expiry(prefix: str) -> None:
+    """A process taken for dead (a long stall) registers its connections again on its next beat."""
+    changes: list[tuple[list[str], str]] = []
+    slow = RedisPresence(REDIS_URL, prefix=prefix + ":stall", ttl=1.0)
+    other = RedisPresence(REDIS_URL, prefix=prefix + ":stall", ttl=1.0)
+    await slow.start(lambda users, status: changes.append((users, status)))
+    await other.start(lambda users, status: None)
+    try:
+        assert await slow.connect("cat", "c1") is True
+        redis_client = redis.Redis.from_url(REDIS_URL)
+        redis_client.delete(f"{prefix}:stall:presence:alive:{slow.process_id}")
+        redis_client.close()
+        await other._sweep()
+        assert await other.online() == set()
+        await slow._heartbeat()
+        assert changes == [(["cat"], "online")]
+        assert await other.online() == {"cat"}
+    finally:
+        await slow.close()
+        await other.close()
+
+
 async def test_every_message_reaches_both_processes_in_one_order(cluster: dict[str, ServerProcess]) -> None:
     a, b = cluster["a"], cluster["b"]
     watch_a = await connect_as(a.url, "watch_a")
@@ -146,7 +209,8 @@ async def test_every_message_reaches_both_processes_in_one_order(cluster: dict[s
     ids_b = [m["id"] for m in seen_b]
     assert ids_a == ids_b, "both processes deliver the same messages in the same order"
     assert ids_a == sorted(set(ids_a)), "in increasing id order, without duplicates"
-    assert {m["text"] for m in seen_a} == {f"order-test {i}-{n}" for i in range(len(senders)) for n in range(per_sender)}
+    sent = {f"order-test {i}-{n}" for i in range(len(senders)) for n in range(per_sender)}
+    assert {m["text"] for m in seen_a} == sent
     # Each sender's own messages keep the order it sent them in.
     for i, sender in enumerate(senders):
         mine = [m["clientId"] for m in seen_a if m["sender"] == f"order_{'a' if i < 3 else 'b'}{i % 3}"]
@@ -234,6 +298,43 @@ async def test_agents_run_once_and_are_listed_everywhere(cluster: dict[str, Serv
     others = [f for f in await on_b.quiet(1.0) if f["type"] == "agent_response" and f["data"]["replyTo"] == asked["id"]]
     assert others == [], "one agent host: one answer, not one per process"
     for client in (on_a, on_b):
+        await client.close()
+
+
+def kill_redis_connections(prefix: str) -> int:
+    """Cut every Redis connection our server processes hold (they name them ``<prefix>:<role>``)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        ours = [c["id"] for c in client.client_list() if c.get("name", "").startswith(prefix + ":")]
+        for client_id in ours:
+            client.client_kill_filter(_id=client_id)
+        return len(ours)
+    finally:
+        client.close()
+
+
+async def test_redis_connection_drop_loses_nothing(cluster: dict[str, ServerProcess], prefix: str) -> None:
+    """Redis drops every connection: processes reconnect, and what was missed comes from the database."""
+    a, b = cluster["a"], cluster["b"]
+    watch_a = await connect_as(a.url, "dwatch_a")
+    watch_b = await connect_as(b.url, "dwatch_b")
+    for w in (watch_a, watch_b):
+        await skip_catch_up(w)
+    bots = [await connect_as(proc.url, f"drop_bot_{i}", role="agent") for i, proc in enumerate((a, b, a, b))]
+    total = 0
+    for round_ in range(3):
+        cut = kill_redis_connections(prefix)
+        assert cut >= 4 or round_ > 0  # publisher, subscriber and presence of each process at least
+        for i, bot in enumerate(bots):
+            for n in range(5):
+                await bot.send("agent_response", {"text": f"drop-test {round_}-{i}-{n}"})
+                total += 1
+        await asyncio.sleep(0.3)
+    seen_a, seen_b = await asyncio.gather(collect(watch_a, "drop-test", total), collect(watch_b, "drop-test", total))
+    assert [m["id"] for m in seen_a] == [m["id"] for m in seen_b]
+    assert len({m["id"] for m in seen_a}) == total
+    assert [m["id"] for m in seen_a] == sorted(m["id"] for m in seen_a)
+    for client in (watch_a, watch_b, *bots):
         await client.close()
 
 

@@ -73,7 +73,8 @@ class RedisFanout(Fanout):
         reorder_wait: float = 0.2,
     ) -> None:
         self.url = url
-        self.channel = Keys(prefix)("events")
+        self.keys = Keys(prefix)
+        self.channel = self.keys("events")
         self.store = store
         self.reorder_wait = reorder_wait
         self.origin = secrets.token_hex(8).encode()
@@ -96,8 +97,8 @@ class RedisFanout(Fanout):
 
     # Fanout interface ----------------------------------------------------------------------
     async def start(self, deliver: Deliver) -> None:
-        self._client = await connect(self.url)
-        self._sub_client = await connect(self.url, for_pubsub=True)
+        self._client = await connect(self.url, name=self.keys("fanout-publish"))
+        self._sub_client = await connect(self.url, for_pubsub=True, name=self.keys("fanout-subscribe"))
         self._pubsub = await self._subscribe()
         # Subscribed first, then read the newest id: anything later arrives through Redis.
         last = await self.store.latest_id() if self.store is not None else 0
@@ -207,6 +208,7 @@ class RedisFanout(Fanout):
             try:
                 if self._pubsub is None:
                     self._pubsub = await self._subscribe()
+                    backoff = 0.1
                     self._resync()
                     log.info("Redis fan-out: subscribed again to %s", self.channel)
                 message = await self._pubsub.get_message(timeout=1.0)
