@@ -52,29 +52,69 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (what the test suite runs)")
     parser.add_argument("--servers", default=",".join(SERVER_NAMES), help="comma list of bare,original,agentchat")
     parser.add_argument("--scenarios", default="", help="comma list of scenario names (default: all)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each cell N times (servers interleaved) and keep the best"
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy the AgentChat server in each scenario")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write latest.json / latest.md")
     return parser.parse_args(argv)
 
 
+def _score(scenario: Scenario, row: dict[str, Any]) -> float:
+    """Higher is better: the figure each scenario exists to measure (used to keep the best repeat)."""
+    if row.get("error"):
+        return float("-inf")
+    if scenario.closed_loop:
+        return row.get("deliveries_per_s") or 0.0
+    if scenario.senders:
+        return -(row.get("p99_ms") or float("inf"))
+    return -(row.get("rss_per_conn_kb") or float("inf"))
+
+
 def run(
-    scenarios: list[Scenario], servers: list[str], echo: bool = True, profile_dir: Path | None = None
+    scenarios: list[Scenario],
+    servers: list[str],
+    echo: bool = True,
+    profile_dir: Path | None = None,
+    repeat: int = 1,
 ) -> list[dict[str, Any]]:
+    """Every (scenario, server) cell; with ``repeat`` > 1 the servers alternate and the best run is kept.
+
+    The machine is shared, so one unlucky run can land on a burst of someone else's work;
+    alternating the servers and keeping each one's best run treats all three alike.
+    """
     rows = []
     for scenario in scenarios:
+        best: dict[str, dict[str, Any]] = {}
+        lost: dict[str, int] = {}
+        for attempt in range(max(1, repeat)):
+            order = servers if attempt % 2 == 0 else list(reversed(servers))
+            for server in order:
+                row = _run_cell(scenario, server, echo, profile_dir)
+                row["attempt"] = attempt + 1
+                lost[server] = lost.get(server, 0) + (row.get("lost") or 0)
+                if server not in best or _score(scenario, row) > _score(scenario, best[server]):
+                    best[server] = row
         for server in servers:
-            started = time.monotonic()
-            row = run_scenario(scenario, server, profile_dir if server == "agentchat" else None)
-            row["seconds"] = round(time.monotonic() - started, 1)
-            rows.append(row)
-            if echo:
-                status = row.get("error", "").splitlines()[0] if row.get("error") else "ok"
-                print(
-                    f"  {scenario.name:16} {server:10} {row['seconds']:5.1f} s  {status}"
-                    f"  deliv/s={row.get('deliveries_per_s')} p99={row.get('p99_ms')} lost={row.get('lost')}",
-                    flush=True,
-                )
+            if server in best:
+                # A loss in any repeat counts, not only in the run that was kept.
+                best[server].update(runs=max(1, repeat), lost_all_runs=lost[server])
+                rows.append(best[server])
     return rows
+
+
+def _run_cell(scenario: Scenario, server: str, echo: bool, profile_dir: Path | None) -> dict[str, Any]:
+    started = time.monotonic()
+    row = run_scenario(scenario, server, profile_dir if server == "agentchat" else None)
+    row["seconds"] = round(time.monotonic() - started, 1)
+    if echo:
+        status = row.get("error", "").splitlines()[0] if row.get("error") else "ok"
+        print(
+            f"  {scenario.name:16} {server:10} {row['seconds']:5.1f} s  {status}"
+            f"  deliv/s={row.get('deliveries_per_s')} p99={row.get('p99_ms')} lost={row.get('lost')}",
+            flush=True,
+        )
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
     print(f"bench: {len(scenarios)} scenarios x {len(servers)} servers on {meta['machine']}", flush=True)
     t0 = time.monotonic()
-    rows = run(scenarios, servers, profile_dir=args.out if args.profile else None)
+    rows = run(scenarios, servers, profile_dir=args.out if args.profile else None, repeat=args.repeat)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     checks = ratios(rows)
     print()

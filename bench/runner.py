@@ -72,33 +72,39 @@ class WorkerPool:
 
 
 def _specs(scenario: Scenario, server: ServerProcess) -> list[WorkerSpec]:
-    procs = max(1, min(scenario.procs, scenario.clients))
-    sender_ids = list(range(scenario.senders))  # the first clients send; spread over processes below
-    specs = []
-    per = [scenario.clients // procs + (1 if i < scenario.clients % procs else 0) for i in range(procs)]
-    # Interleave so that each process gets its share of senders: client k of process p has index.
-    first = 0
-    for p, count in enumerate(per):
-        specs.append(
-            WorkerSpec(
-                host="127.0.0.1",
-                port=server.port,
-                profile=server.name,
-                first=first,
-                count=count,
-                users=scenario.users,
-                jwt_secret=JWT_SECRET,
-                senders=[],
-                rate=scenario.rate,
-                window=scenario.window,
-                text_bytes=scenario.text_bytes,
-                slow_reader=scenario.slow_reader and p == 0,
-            )
+    """Senders get a process of their own, receivers are spread over ``scenario.procs`` more.
+
+    A sender sharing an event loop with hundreds of receivers would send late whenever a burst
+    of deliveries arrives; on its own it keeps to its schedule (``max_send_lag_ms`` shows it).
+    """
+
+    def spec(first: int, count: int, senders: bool, slow: bool) -> WorkerSpec:
+        return WorkerSpec(
+            host="127.0.0.1",
+            port=server.port,
+            profile=server.name,
+            first=first,
+            count=count,
+            users=scenario.users,
+            jwt_secret=JWT_SECRET,
+            senders=list(range(first, first + count)) if senders else [],
+            rate=scenario.rate,
+            window=scenario.window,
+            text_bytes=scenario.text_bytes,
+            slow_reader=slow,
         )
+
+    specs = []
+    first = 0
+    if scenario.senders:
+        specs.append(spec(0, scenario.senders, True, False))
+        first = scenario.senders
+    rest = scenario.clients - first
+    procs = max(1, min(scenario.procs, rest)) if rest else 0
+    for p in range(procs):
+        count = rest // procs + (1 if p < rest % procs else 0)
+        specs.append(spec(first, count, False, scenario.slow_reader and p == 0))
         first += count
-    for k in sender_ids:  # round-robin senders over processes: the first ones of each
-        spec = specs[k % procs]
-        spec.senders.append(spec.first + k // procs)
     return specs
 
 

@@ -18,7 +18,7 @@ class Scenario:
     text_bytes: int = 100
     users: int = 0  # distinct user ids; 0 means one per client
     slow_reader: bool = False
-    procs: int = 1  # client processes
+    procs: int = 1  # client processes for the receivers (senders always get one of their own)
     drain_s: float = 8.0
     what: str = ""
 
@@ -34,16 +34,16 @@ FULL: tuple[Scenario, ...] = (
     Scenario("fanout-100", 100, senders=10, rate=10.0, what="100 clients, 10 send 10 msg/s each: latency at a fixed rate"),
     Scenario("fanout-1000", 1000, senders=10, rate=2.0, what="1,000 clients, 10 send 2 msg/s each: latency at a fixed rate"),
     Scenario("throughput-100", 100, senders=10, window=4, what="100 clients, 10 senders closed-loop: max deliveries/s"),
-    Scenario("throughput-1000", 1000, senders=10, window=2, procs=2, what="1,000 clients, closed-loop: max deliveries/s"),
+    Scenario("throughput-1000", 1000, senders=10, window=2, what="1,000 clients, closed-loop: max deliveries/s"),
     Scenario(
-        "slow-ref", 100, senders=10, rate=10.0, text_bytes=4000, duration_s=10.0, what="reference for slow-reader: 4 KB messages"
+        "slow-ref", 100, senders=10, rate=10.0, text_bytes=6000, duration_s=10.0, what="reference for slow-reader: 6 KB messages"
     ),
     Scenario(
         "slow-reader",
         100,
         senders=10,
         rate=10.0,
-        text_bytes=4000,
+        text_bytes=6000,
         duration_s=10.0,
         slow_reader=True,
         what="as slow-ref plus one client that stops reading",
