@@ -223,10 +223,12 @@ class Worker:
 
     async def traffic(self, t0_ns: int, duration_s: float) -> None:
         self.t_end = t0_ns + int(duration_s * 1e9)
+        # Count from now, not from t0: another process's sender may start a hair before this
+        # process's timer fires, and its first messages must not be missed.
+        self.measuring = True
         await asyncio.sleep(max(0.0, (t0_ns - time.monotonic_ns()) / 1e9))
         self.cpu0 = time.process_time()
         self.t0 = t0_ns
-        self.measuring = True
         senders = sorted((c for c in self.clients if c.sender_slot >= 0), key=lambda c: c.sender_slot)
         total = max(1, len(self.spec.senders))
         if self.closed_loop:

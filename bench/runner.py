@@ -182,6 +182,7 @@ def run_scenario(scenario: Scenario, server_name: str, profile_dir: Path | None 
             lost=lost,
             duplicated=duplicated,
             out_of_order=sum(r["out_of_order"] for r in results),
+            early=sum(r["early"] for r in results),
             closed_by_server=sum(r["closed"] for r in results),
             close_codes=sorted({c for r in results for c in r["close_codes"]}),
             deliveries_per_s=round(in_window / scenario.duration_s, 1) if scenario.senders else None,
