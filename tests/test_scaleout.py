@@ -16,12 +16,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import redis
 
+from server.fanout import Event
+from server.fanout.redis import RedisFanout
 from server.presence_redis import RedisPresence
+from server.protocol import MessageType
 from server.ratelimit_redis import RedisRateLimiter
 from server.redis_client import RedisUnavailableError, connect
+from server.store import Message
 from tests.support import ROOT, Client, ServerProcess, connect_as
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -186,6 +191,99 @@ async def test_presence_comes_back_after_a_wrongful_expiry(prefix: str) -> None:
     finally:
         await slow.close()
         await other.close()
+
+
+class FakeMessages:
+    """The two store calls the fan-out repairs from, over a dict of committed rows."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, Message] = {}
+        self.reads = 0
+
+    def commit(self, *ids: int) -> None:
+        for mid in ids:
+            self.rows[mid] = Message(id=mid, kind="message", sender="s", text=f"m{mid}")
+
+    async def get_messages(self, ids: Any) -> list[Message]:
+        self.reads += 1
+        return [self.rows[i] for i in sorted(set(ids)) if i in self.rows]
+
+    async def latest_id(self) -> int:
+        return max(self.rows, default=0)
+
+
+def message_event(mid: int) -> Event:
+    return Event(MessageType.MESSAGE, orjson.dumps({"type": "message", "data": {"id": mid}}), message_id=mid)
+
+
+async def wait_for(condition: Any, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture()
+async def two_fanouts(prefix: str) -> Any:
+    """Two ``RedisFanout`` (two processes) on one channel and one fake database."""
+    store = FakeMessages()
+    channel_prefix = f"{prefix}:fan{uuid.uuid4().hex[:6]}"
+    got: dict[str, list[Event]] = {"a": [], "b": []}
+    fanouts = {name: RedisFanout(REDIS_URL, prefix=channel_prefix, store=store, reorder_wait=0.2) for name in got}
+    for name, fanout in fanouts.items():
+        await fanout.start(got[name].append)
+    yield store, fanouts, got
+    for fanout in fanouts.values():
+        await fanout.close()
+
+
+def delivered(events: list[Event]) -> list[object]:
+    return [e.message_id if e.message_id is not None else e.kind.value for e in events]
+
+
+async def test_fanout_puts_ids_from_two_publishers_back_in_order(two_fanouts: Any) -> None:
+    store, fanouts, got = two_fanouts
+    store.commit(1, 2, 3)
+    fanouts["b"].publish(message_event(2))  # B committed 2 and published before A published 1
+    await asyncio.sleep(0.05)
+    fanouts["a"].publish(message_event(1))
+    fanouts["b"].publish(message_event(3))
+    await wait_for(lambda: len(got["a"]) == 3 and len(got["b"]) == 3)
+    assert delivered(got["a"]) == delivered(got["b"]) == [1, 2, 3]
+    assert store.reads == 0, "no database read when the predecessor arrives within the wait"
+
+
+async def test_fanout_skips_ids_that_never_committed(two_fanouts: Any) -> None:
+    store, fanouts, got = two_fanouts
+    store.commit(1, 3)  # 2 was taken by a transaction that rolled back
+    start = time.monotonic()
+    fanouts["a"].publish(message_event(1))
+    fanouts["b"].publish(message_event(3))
+    await wait_for(lambda: len(got["a"]) == 2 and len(got["b"]) == 2)
+    assert time.monotonic() - start < 1.0, "bounded wait: the reorder wait plus one database read"
+    assert delivered(got["a"]) == delivered(got["b"]) == [1, 3]
+
+
+async def test_fanout_fills_a_message_redis_lost_from_the_database(two_fanouts: Any) -> None:
+    store, fanouts, got = two_fanouts
+    store.commit(1, 2, 3)
+    fanouts["a"].publish(message_event(1))
+    fanouts["a"]._accept(message_event(2))  # delivered locally, but its Redis copy is "lost"
+    fanouts["a"].publish(message_event(3))
+    fanouts["a"].publish(Event(MessageType.TYPING, b'{"type":"typing","data":{}}'))
+    await wait_for(lambda: len(got["b"]) == 4)
+    assert delivered(got["b"]) == [1, 2, 3, "typing"], "B reads 2 from the database; typing keeps its place"
+    assert delivered(got["a"]) == [1, 2, 3, "typing"]
+
+
+async def test_fanout_wait_delivered_lets_a_catch_up_skip_what_is_in_flight(two_fanouts: Any) -> None:
+    store, fanouts, got = two_fanouts
+    store.commit(1, 2)  # committed, but nothing published yet (in flight)
+    await fanouts["b"].wait_delivered(2, timeout=2.0)
+    assert delivered(got["b"]) == [1, 2]
+    assert fanouts["b"].delivered_id() == 2
+    await fanouts["b"].wait_delivered(10**9, timeout=0.5)  # a client's bogus id does not stall anyone
 
 
 async def test_every_message_reaches_both_processes_in_one_order(cluster: dict[str, ServerProcess]) -> None:
