@@ -21,7 +21,7 @@ import pytest
 import redis
 
 from server.fanout import Event
-from server.fanout.redis import RedisFanout
+from server.fanout.redis import TAIL_CHECK_SECONDS, RedisFanout
 from server.presence_redis import RedisPresence
 from server.protocol import MessageType
 from server.ratelimit_redis import RedisRateLimiter
@@ -275,6 +275,17 @@ async def test_fanout_fills_a_message_redis_lost_from_the_database(two_fanouts: 
     await wait_for(lambda: len(got["b"]) == 4)
     assert delivered(got["b"]) == [1, 2, 3, "typing"], "B reads 2 from the database; typing keeps its place"
     assert delivered(got["a"]) == [1, 2, 3, "typing"]
+
+
+async def test_fanout_delivers_a_tail_whose_publisher_died(two_fanouts: Any) -> None:
+    """Committed, then the publisher was killed before publishing: the tail check delivers it."""
+    store, fanouts, got = two_fanouts
+    store.commit(1)
+    fanouts["a"].publish(message_event(1))
+    await wait_for(lambda: len(got["b"]) == 1)
+    store.commit(2)  # nobody will ever publish 2, and no later message comes
+    await wait_for(lambda: len(got["b"]) == 2, timeout=TAIL_CHECK_SECONDS + 2)
+    assert delivered(got["b"]) == [1, 2]
 
 
 async def test_fanout_wait_delivered_lets_a_catch_up_skip_what_is_in_flight(two_fanouts: Any) -> None:

@@ -45,6 +45,9 @@ OUTBOX_MAX = 50_000
 REPAIR_MAX = 2_000
 """At most this many missing ids are replayed after an outage; clients page history for older ones."""
 RETRY_MAX = 5.0
+TAIL_CHECK_SECONDS = 2.0
+"""How often the newest committed id is compared with the newest delivered one: a publisher
+killed between its commit and its publish leaves a gap that no later message may reveal."""
 KIND_EVENT = b"E"
 KIND_SYNC = b"S"
 
@@ -107,6 +110,7 @@ class RedisFanout(Fanout):
         self._tasks = [
             asyncio.create_task(self._read_loop(), name="fanout-reader"),
             asyncio.create_task(self._send_loop(), name="fanout-sender"),
+            asyncio.create_task(self._tail_loop(), name="fanout-tail-check"),
         ]
         self._wake.set()
 
@@ -249,6 +253,26 @@ class RedisFanout(Fanout):
             return
         self._reorder.sync(latest)
         self._schedule_repair(0)
+
+    async def _tail_loop(self) -> None:
+        if self.store is None:
+            return
+        while True:
+            await asyncio.sleep(TAIL_CHECK_SECONDS)
+            reorder = self._reorder
+            if reorder is None:
+                continue
+            try:
+                latest = await self.store.latest_id()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("Redis fan-out: could not read the newest message id (%s)", exc)
+                continue
+            if latest > reorder.last:
+                # Usually still on its way through Redis: the reorder wait lets it arrive first.
+                reorder.sync(latest)
+                self._schedule_repair(self.reorder_wait)
 
     # repairing gaps ---------------------------------------------------------------------------------
     def _schedule_repair(self, delay: float) -> None:
