@@ -94,7 +94,6 @@ class RedisFanout(Fanout):
         self._tasks: list[asyncio.Task[None]] = []
         self._repair: asyncio.Task[None] | None = None
         self._side: set[asyncio.Task[None]] = set()
-        self._closing = False
         self.repairs = 0
         """How many gaps were read from the database (a health signal: should stay rare)."""
 
@@ -129,14 +128,14 @@ class RedisFanout(Fanout):
         self._wake.set()
 
     async def close(self) -> None:
-        self._closing = True
         deadline = time.monotonic() + 2.0
         while self._outbox and self._tasks and time.monotonic() < deadline:  # let the last events out
             await asyncio.sleep(0.01)
-        for task in [*self._tasks, *([self._repair] if self._repair else [])]:
+        tasks = [*self._tasks, *self._side, *([self._repair] if self._repair else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks, self._repair = [], None
         self._deliver = None
         if self._pubsub is not None:
             await self._quietly(self._pubsub.aclose())
