@@ -90,17 +90,26 @@ class Worker:
         ready = await self.connect_all()
         self.reply("ready", **ready)
         kind, go = await self.command()
-        if kind == "go":
+        while kind == "go":  # one round of traffic; the runner may ask for several
+            self.new_round()
             await self.traffic(go["t0_ns"], go["duration_s"])
             self.stopped = True
-            self.reply("sent", sent=self.sent, max_lag_ms=self.max_lag_ms, sent_by=dict(self.seq))
+            self.reply("sent", sent=self.sent, max_lag_ms=self.max_lag_ms)
             kind, drain = await self.command()
             assert kind == "drain", kind
-            result = await self.drain(drain["expected"], drain["timeout_s"])
+            result = await self.drain(drain["expected"], drain["timeout_s"], drain.get("last", True))
             self.reply("result", **result)
-            kind, _ = await self.command()
+            kind, go = await self.command()
         self.close_all()
         await asyncio.sleep(0.2)
+
+    def new_round(self) -> None:
+        """Zero the per-round counters (sequence numbers carry on, so order checks still hold)."""
+        self.sent, self.max_lag_ms, self.in_window, self.early = 0, 0.0, 0, 0
+        self.lat = array("q")
+        self.stopped = False
+        for client in self.clients:
+            client.received = 0
 
     # connecting ---------------------------------------------------------------------------
     def token(self, user_id: str) -> str | None:
@@ -240,7 +249,7 @@ class Worker:
             await asyncio.gather(*(self.fixed_rate(c, t0_ns, c.sender_slot / total) for c in senders))
             await asyncio.sleep(max(0.0, (self.t_end - time.monotonic_ns()) / 1e9))
 
-    async def drain(self, expected: int, timeout_s: float) -> dict[str, Any]:
+    async def drain(self, expected: int, timeout_s: float, last: bool = True) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if all(c.received >= expected or c.closed for c in self.clients):
@@ -249,7 +258,7 @@ class Worker:
         drained_at = time.monotonic_ns()
         cpu_s = time.process_time() - self.cpu0
         slow: dict[str, Any] | None = None
-        if self.slow is not None:
+        if self.slow is not None and last:
             backlog = self.slow.transport.get_write_buffer_size() if self.slow.transport else 0
             self.slow.resume_reading()
             await asyncio.sleep(0.5)
@@ -261,9 +270,6 @@ class Worker:
             }
         return {
             "received": [c.received for c in self.clients],
-            "short": [
-                (c.index, {s: n for s, n in c.last_seq.items()}) for c in self.clients if c.received < expected
-            ][:3],
             "closed": sum(1 for c in self.clients if c.closed),
             "close_codes": sorted({c.close_code for c in self.clients if c.close_code is not None}),
             "out_of_order": sum(c.out_of_order for c in self.clients),

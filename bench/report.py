@@ -120,7 +120,7 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 _ratio(_get(rows, s, "agentchat", "deliveries_per_s"), _get(rows, s, "original", "deliveries_per_s")),
                 ">=",
                 None,
-                "offered load is fixed, so 1.0 is the most this can show",
+                "fixed offered load: below 1 only if agentchat falls behind; above 1 when the original stalls",
             )
             for server in ("bare", "original", "agentchat"):
                 add(

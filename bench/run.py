@@ -22,7 +22,7 @@ import psutil
 
 from .profiling import summarize
 from .report import markdown, ratio_lines, ratios, table
-from .runner import run_scenario
+from .runner import run_scenario, score
 from .scenarios import FULL, SMOKE, Scenario
 from .servers import SERVER_NAMES, agentchat_available
 
@@ -60,17 +60,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _score(scenario: Scenario, row: dict[str, Any]) -> float:
-    """Higher is better: the figure each scenario exists to measure (used to keep the best repeat)."""
-    if row.get("error"):
-        return float("-inf")
-    if scenario.closed_loop:
-        return row.get("deliveries_per_s") or 0.0
-    if scenario.senders:
-        return -(row.get("p99_ms") or float("inf"))
-    return -(row.get("rss_per_conn_kb") or float("inf"))
-
-
 def run(
     scenarios: list[Scenario],
     servers: list[str],
@@ -92,8 +81,8 @@ def run(
             for server in order:
                 row = _run_cell(scenario, server, echo, profile_dir)
                 row["attempt"] = attempt + 1
-                lost[server] = lost.get(server, 0) + (row.get("lost") or 0)
-                if server not in best or _score(scenario, row) > _score(scenario, best[server]):
+                lost[server] = lost.get(server, 0) + (row.get("lost_all_rounds") or row.get("lost") or 0)
+                if server not in best or score(scenario, row) > score(scenario, best[server]):
                     best[server] = row
         for server in servers:
             if server in best:

@@ -24,6 +24,6 @@ def test_every_message_arrives(server: str, scenario) -> None:  # noqa: ANN001
     assert "error" not in row, row.get("error")
     assert row["connected"] == scenario.clients
     assert row["sent"] > 0
-    assert row["lost"] == 0 and row["duplicated"] == 0, row
+    assert row["lost_all_rounds"] == 0 and row["duplicated_all_rounds"] == 0, row
     assert row["delivered"] == row["sent"] * scenario.clients
-    assert row["out_of_order"] == 0
+    assert row["out_of_order_all_rounds"] == 0 and row["early"] == 0
