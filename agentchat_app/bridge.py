@@ -17,7 +17,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -28,7 +28,7 @@ from server.protocol import MessageType, encode, envelope
 
 from .chat.session import LOCAL_CONNECTION, ChatSession, ConnectionState
 
-__all__ = ["Bridge", "open_bridge", "get_bridge", "close_bridge", "close_all", "BACKOFF_SECONDS"]
+__all__ = ["Bridge", "open_bridge", "get_bridge", "close_bridge", "close_all", "watch_browsers", "BACKOFF_SECONDS"]
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,12 @@ BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0)
 DISCONNECTED_AFTER_FAILURES = 8
 """After this many failed attempts in a row the indicator says "Disconnected" (retries go on)."""
 ORPHAN_TIMEOUT_SECONDS = 120.0
+"""A bridge nobody reads for this long is closed."""
+GONE_AFTER_SECONDS = 8.0
+"""A bridge whose browser has had no socket to the app for this long is closed, so the
+person shows as offline; a quick reconnect (a network blip, a reload) keeps it."""
+REAP_EVERY_SECONDS = 2.0
 QUEUE_LIMIT = 5000
-
-TokenSource = Callable[[], Awaitable[str | None]]
 
 
 class Bridge:
@@ -52,6 +55,7 @@ class Bridge:
         self.consumers = 0
         self.last_consumed = time.monotonic()
         self.closed = False
+        self.gone_since: float | None = None
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -159,6 +163,13 @@ class Bridge:
 
 _bridges: dict[str, Bridge] = {}
 _reaper: asyncio.Task[None] | None = None
+_browser_connected: Callable[[str], bool] | None = None
+
+
+def watch_browsers(probe: Callable[[str], bool] | None) -> None:
+    """Tell the registry how to see whether a session's browser is connected to the app."""
+    global _browser_connected
+    _browser_connected = probe
 
 
 def get_bridge(key: str) -> Bridge | None:
@@ -198,11 +209,24 @@ def _ensure_reaper() -> None:
 
 
 async def _reap() -> None:
-    """Close bridges nobody has read for a while: the browser tab is gone."""
+    """Close bridges whose browser is gone, so the person shows as offline."""
     while _bridges:
-        await asyncio.sleep(15)
+        await asyncio.sleep(REAP_EVERY_SECONDS)
         now = time.monotonic()
         for key, bridge in list(_bridges.items()):
+            if _browser_connected is not None:
+                try:
+                    present = _browser_connected(key)
+                except Exception:  # the probe is best effort
+                    present = True
+                if present:
+                    bridge.gone_since = None
+                elif bridge.gone_since is None:
+                    bridge.gone_since = now
+                elif now - bridge.gone_since > GONE_AFTER_SECONDS:
+                    log.info("the browser of %s left: closing its bridge", bridge.session.me)
+                    await close_bridge(key)
+                    continue
             if bridge.consumers == 0 and now - bridge.last_consumed > ORPHAN_TIMEOUT_SECONDS:
                 log.info("closing the idle bridge of %s", bridge.session.me)
                 await close_bridge(key)

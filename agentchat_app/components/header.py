@@ -31,7 +31,7 @@ def connection_indicator() -> rx.Component:
 
 
 def header() -> rx.Component:
-    return rx.hstack(
+    return rx.el.header(rx.hstack(
         rx.hstack(
             rx.icon("messages-square", size=22, color=rx.color("accent", 10), aria_hidden="true"),
             rx.heading("AgentChat", size="5", as_="h1"),
@@ -72,5 +72,4 @@ def header() -> rx.Component:
         border_bottom=f"1px solid {rx.color('gray', 5)}",
         background=rx.color("gray", 1),
         width="100%",
-        as_="header",
-    )
+    ), style={"width": "100%"})

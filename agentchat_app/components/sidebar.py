@@ -116,7 +116,7 @@ def _member_row(member: Member) -> rx.Component:
 
 
 def sidebar() -> rx.Component:
-    return rx.vstack(
+    return rx.el.aside(rx.vstack(
         rx.hstack(
             rx.heading("Users & Agents", size="3", as_="h2"),
             rx.badge(f"{ChatState.online_count} online", size="1", variant="surface", color_scheme="green"),
@@ -135,6 +135,4 @@ def sidebar() -> rx.Component:
         height="100%",
         padding="12px",
         spacing="3",
-        as_="aside",
-        aria_label="Users & Agents",
-    )
+    ), aria_label="Users & Agents", style={"height": "100%"})

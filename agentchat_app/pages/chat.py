@@ -19,14 +19,9 @@ def chat_page() -> rx.Component:
         rx.vstack(
             header(),
             rx.hstack(
-                rx.vstack(
-                    message_list(),
-                    composer(),
-                    spacing="0",
-                    flex_grow="1",
-                    min_width="0",
-                    height="100%",
-                    as_="main",
+                rx.el.main(
+                    rx.vstack(message_list(), composer(), spacing="0", width="100%", height="100%"),
+                    style={"flex_grow": "1", "min_width": "0", "height": "100%", "display": "flex"},
                 ),
                 rx.box(
                     sidebar(),

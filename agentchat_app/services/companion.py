@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from server.auth import load_secret
 from server.settings import Settings, get_settings
@@ -83,12 +84,26 @@ async def store() -> Store:
     return _state.store
 
 
+def _browser_probe(app: Any) -> Callable[[str], bool] | None:
+    """Whether a client token has a live socket to this app (Reflex's own bookkeeping)."""
+    if app is None:
+        return None
+
+    def connected(token: str) -> bool:
+        namespace = getattr(app, "event_namespace", None)
+        return namespace is None or token in namespace.token_to_sid
+
+    return connected
+
+
 @contextlib.asynccontextmanager
-async def companion_lifespan() -> AsyncIterator[None]:
+async def companion_lifespan(app: Any = None) -> AsyncIterator[None]:
     await ensure_started()
+    bridge.watch_browsers(_browser_probe(app))
     try:
         yield
     finally:
+        bridge.watch_browsers(None)
         await bridge.close_all()
         if _state.runtime is not None:
             await _state.runtime.stop()  # type: ignore[attr-defined]

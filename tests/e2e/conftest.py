@@ -1,0 +1,257 @@
+"""Start the whole stack for browser tests and drive it with Playwright (sync API).
+
+- the companion server: ``python -m server`` on a free port, with a temporary data dir and a
+  fixed JWT secret (the tests restart it to check reconnection);
+- the Reflex app: ``reflex run --env prod --single-port`` on a free port, pointed at that
+  server with ``AGENTCHAT_SERVER_URL``, built in ``.tools/web-e2e`` so it never disturbs a
+  developer's ``.web``;
+- Debian's Chromium, headless.
+
+Run them on their own: ``source scripts/frontend_env.sh && .venv/bin/pytest tests/e2e``.
+Screenshots go to ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("AGENTCHAT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+]
+PASSWORD = "correct horse battery staple"
+PLACEHOLDER = "Type a message... Use @username to mention someone"
+_names = itertools.count(1)
+SEND_SPACING_MS = 550
+
+expect.set_options(timeout=20_000)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text()[-4000:] if log and log.exists() else ""
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except Exception:
+            time.sleep(0.3)
+    tail = log.read_text()[-4000:] if log and log.exists() else ""
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s:\n{tail}")
+
+
+def stop_process(proc: subprocess.Popen | None, timeout: float = 15) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+@dataclass
+class Stack:
+    base_url: str
+    server_port: int
+    env: dict[str, str]
+    workdir: Path
+    server: subprocess.Popen | None = None
+    app: subprocess.Popen | None = None
+    restarts: int = 0
+    logs: list[Path] = field(default_factory=list)
+
+    @property
+    def server_url(self) -> str:
+        return f"ws://127.0.0.1:{self.server_port}/ws"
+
+    def start_server(self) -> None:
+        log = self.workdir / f"server-{self.restarts}.log"
+        self.logs.append(log)
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "server", "--port", str(self.server_port)],
+            cwd=ROOT, env=self.env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_http(f"http://127.0.0.1:{self.server_port}/healthz", 60, self.server, log)
+
+    def stop_server(self) -> None:
+        stop_process(self.server)
+        self.server = None
+
+    def restart_server(self, pause: float = 1.0) -> None:
+        self.stop_server()
+        time.sleep(pause)
+        self.restarts += 1
+        self.start_server()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    workdir = Path(tempfile.mkdtemp(prefix="agentchat-e2e-"))
+    data = workdir / "data"
+    env = dict(os.environ)
+    env.update({
+        "AGENTCHAT_DATA_DIR": str(data),
+        "AGENTCHAT_UPLOAD_DIR": str(data / "uploads"),
+        "AGENTCHAT_JWT_SECRET": "e2e-secret-" + "x" * 40,
+        "AGENTCHAT_ALLOWED_ORIGINS": "*",
+        "AGENTCHAT_DATABASE_URL": "",
+        "AGENTCHAT_REDIS_URL": "",
+        "AGENTCHAT_HOST": "127.0.0.1",
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_WEB_WORKDIR": str(ROOT / ".tools" / "web-e2e"),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+    })
+    bun_bin = ROOT / ".tools" / "bun" / "node_modules" / ".bin"
+    if not (bun_bin / "bun").exists():
+        pytest.exit("Bun is missing: run `source scripts/frontend_env.sh` first", returncode=2)
+    env["PATH"] = f"{bun_bin}:{env.get('PATH', '')}"
+    app_port = free_port()
+    server_port = free_port()
+    env["AGENTCHAT_SERVER_URL"] = f"ws://127.0.0.1:{server_port}/ws"
+    env["AGENTCHAT_PORT"] = str(server_port)
+    stack = Stack(base_url=f"http://127.0.0.1:{app_port}", server_port=server_port, env=env, workdir=workdir)
+    try:
+        stack.start_server()
+        app_log = workdir / "app.log"
+        stack.logs.append(app_log)
+        stack.app = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "reflex"), "run", "--env", "prod", "--single-port",
+             "--frontend-port", str(app_port), "--backend-host", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=app_log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_http(f"{stack.base_url}/ping", 420, stack.app, app_log)
+        wait_http(f"{stack.base_url}/login", 60, stack.app, app_log)
+        yield stack
+    finally:
+        stop_process(stack.app)
+        stack.stop_server()
+        if os.environ.get("AGENTCHAT_E2E_KEEP"):
+            print(f"e2e logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Person:
+    name: str
+    context: BrowserContext
+    page: Page
+    dialogs: list[str]
+
+    def composer(self):
+        return self.page.get_by_placeholder(PLACEHOLDER)
+
+    def send(self, text: str) -> None:
+        """Send and wait until the server echoed it (and the 0.5 s message spacing passed)."""
+        box = self.composer()
+        box.fill(text)
+        box.press("Enter")
+        expect(box).to_have_value("")
+        expect(self.page.locator(f'.message[data-sender="{self.name}"]', has_text=text.split("\n")[0]).last
+               ).to_be_visible()
+        self.page.wait_for_timeout(SEND_SPACING_MS)
+
+    def log(self):
+        return self.page.get_by_role("log")
+
+    def mine(self, text: str):
+        """My own log entries containing ``text`` (not the agent replies that quote them)."""
+        return self.page.locator(f'.message[data-sender="{self.name}"]', has_text=text)
+
+    def message(self, text: str):
+        """The log entry whose text contains ``text``."""
+        return self.page.locator(".message", has_text=text)
+
+
+@pytest.fixture(scope="session")
+def people(stack: Stack, browser: Browser) -> Iterator[Callable[..., Person]]:
+    """Factory: a new person signed up in their own browser context."""
+    made: list[Person] = []
+
+    def make(prefix: str = "user", *, color_scheme: str = "light", viewport: dict | None = None,
+             sign_up: bool = True) -> Person:
+        name = f"{prefix}{next(_names)}"
+        context = browser.new_context(base_url=stack.base_url, color_scheme=color_scheme,
+                                      viewport=viewport or {"width": 1280, "height": 800})
+        page = context.new_page()
+        person = Person(name, context, page, [])
+        page.on("dialog", lambda dialog: (person.dialogs.append(dialog.message), dialog.dismiss()))
+        if sign_up:
+            signup(page, name)
+        made.append(person)
+        return person
+
+    make.admin = make("admin")  # type: ignore[attr-defined]  # the first account: an admin
+    yield make
+    for person in made:
+        person.context.close()
+
+
+def signup(page: Page, name: str, password: str = PASSWORD) -> None:
+    page.goto("/signup")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url("**/", timeout=30_000)
+    expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+
+
+def signin(page: Page, name: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def shot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def admin(people: Callable[..., Person]) -> Person:
+    """The first account, made before any other: an admin (the tests share one database)."""
+    return people.admin  # type: ignore[attr-defined]

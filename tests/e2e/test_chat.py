@@ -1,0 +1,163 @@
+"""Two people and the agents in one room: messages, presence, typing, replies, agents, files."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import shot
+
+
+def test_two_people_see_each_other_messages_and_presence(admin, people):
+    alice, bob = people("alice"), people("bob")
+    sidebar = alice.page.get_by_role("complementary", name="Users & Agents")
+    expect(sidebar.locator(f'[data-member="{bob.name}"]')).to_contain_text("online")
+
+    alice.send(f"Hello @{bob.name}, welcome!")
+    expect(bob.message("welcome!")).to_be_visible()
+    expect(bob.message("welcome!").locator(".mention-me")).to_have_text(f"@{bob.name}")
+    expect(bob.page.get_by_text(f"{alice.name} mentioned you")).to_be_visible()
+
+    bob.composer().press_sequentially("typing something", delay=30)
+    expect(alice.page.get_by_text(f"{bob.name} is typing…")).to_be_visible()
+    bob.composer().press("Enter")
+    expect(alice.message("typing something")).to_be_visible()
+    expect(alice.page.get_by_text(f"{bob.name} is typing…")).to_have_count(0)
+
+    bob.context.close()
+    expect(sidebar.locator(f'[data-member="{bob.name}"]')).to_contain_text("last seen", timeout=30_000)
+
+
+def test_shift_enter_breaks_the_line(people):
+    carol = people("carol")
+    box = carol.composer()
+    box.press_sequentially("first line")
+    box.press("Shift+Enter")
+    box.press_sequentially("second line")
+    expect(box).to_have_value("first line\nsecond line")
+    box.press("Enter")
+    expect(carol.message("second line")).to_contain_text("first line\nsecond line")
+
+
+def test_mention_suggestions_offer_agents(people):
+    dave = people("dave")
+    dave.composer().press_sequentially("hi @hel")
+    dave.page.get_by_role("button", name="@helper").click()
+    expect(dave.composer()).to_have_value("hi @helper ")
+
+
+def test_agent_reply_and_moving_progress_bar(people):
+    erin = people("erin")
+    erin.send("@tasks add Write the release notes")
+    answer = erin.page.locator(".message.from-agent", has_text="Write the release notes")
+    expect(answer.first).to_be_visible()
+    expect(answer.first.locator(".message-sender")).to_have_text("tasks")
+
+    tasks = erin.page.locator('[data-member="tasks"]')
+    bar = tasks.get_by_role("progressbar")
+    expect(bar).to_be_visible()
+    before = int(bar.get_attribute("aria-valuenow") or "0")
+    erin.send("@tasks add Ship version 1")
+    erin.send("/task list")
+    listing = erin.page.locator(".message.from-agent", has_text="Ship version 1").last
+    expect(listing).to_be_visible()
+    ids = re.findall(r"#(\d+)", listing.inner_text())
+    assert ids, listing.inner_text()
+    erin.send(f"/task done {ids[0]}")
+    expect(bar).not_to_have_attribute("aria-valuenow", str(before))
+    after = int(bar.get_attribute("aria-valuenow") or "0")
+    assert after > before
+    expect(tasks.get_by_role("button", name="Stop tasks")).to_be_visible()
+    shot(erin.page, "agent-progress-light")
+
+
+def test_agent_question_buttons_answer_it(people):
+    fay = people("fay")
+    fay.send("/task add Temporary task for the question")
+    listing = fay.page.locator(".message.from-agent", has_text="Temporary task for the question").last
+    expect(listing).to_be_visible()
+    task_id = re.findall(r"#(\d+)", listing.inner_text())[0]
+    fay.send(f"/task delete {task_id}")
+    question = fay.page.locator(".agent-question").last
+    expect(question).to_contain_text("tasks asks you")
+    question.get_by_role("button", name="Delete").click()
+    expect(question).to_contain_text("Answered")
+
+
+def test_reply_shows_a_quote_that_scrolls_to_the_original(people):
+    gus = people("gus", viewport={"width": 1000, "height": 560})
+    gus.send("The original message to answer")
+    original = gus.page.locator("#" + gus.mine("The original message to answer").last.get_attribute("id"))
+    for i in range(12):  # push the original up out of view
+        gus.send(f"filler {i}")
+    original.get_by_role("button", name=re.compile("^Reply")).click()
+    expect(gus.page.locator("#reply-banner")).to_contain_text("The original message to answer")
+    gus.send("This is my answer")
+    gus.log().evaluate("log => { log.scrollTop = log.scrollHeight; }")
+    expect(original).not_to_be_in_viewport()
+    answer = gus.message("This is my answer").last
+    quote = answer.locator(".reply-quote")
+    expect(quote).to_contain_text("The original message to answer")
+    quote.click()
+    expect(original).to_be_in_viewport()
+
+
+def test_user_text_is_never_html(people, admin):
+    mallory = people("mallory")
+    payloads = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>"]
+    for payload in payloads:
+        mallory.send(payload)
+        expect(mallory.message(payload).last).to_be_visible()
+    # An agent echoing the text renders it through Markdown: still plain text.
+    mallory.send("/task add <img src=y onerror=alert(3)> **bold**")
+    echoed = mallory.page.locator(".message.from-agent", has_text="<img src=y onerror=alert(3)>")
+    expect(echoed.last).to_be_visible()
+    assert mallory.page.locator(".message img").count() == 0
+    assert mallory.page.locator(".message script").count() == 0
+    mallory.page.wait_for_timeout(500)
+    assert mallory.dialogs == []
+    assert admin.dialogs == []
+
+
+def test_file_upload_reaches_an_agent(people, tmp_path):
+    hana = people("hana")
+    csv = tmp_path / "sales.csv"
+    csv.write_text("region,amount\nnorth,10\nsouth,20\neast,30\n")
+    with hana.page.expect_file_chooser() as chooser:
+        hana.page.get_by_role("button", name="Attach").click()
+    chooser.value.set_files(str(csv))
+    expect(hana.page.locator(".pending-file")).to_contain_text("sales.csv")
+    hana.send("@files what is in this?")
+    mine = hana.mine("what is in this?").last
+    expect(mine.locator(".attachment-chip")).to_contain_text("sales.csv")
+    answer = hana.page.locator(".message.from-agent", has_text="sales.csv").last
+    expect(answer).to_contain_text("region")
+
+    with hana.page.expect_download() as download:
+        mine.locator(".attachment-chip").click()
+    path = download.value.path()
+    assert path is not None and open(path).read().startswith("region,amount")
+
+
+def test_refused_upload_says_why(people, tmp_path):
+    ivan = people("ivan")
+    binary = tmp_path / "tool.exe"
+    binary.write_bytes(b"MZ" + b"\0" * 100)
+    with ivan.page.expect_file_chooser() as chooser:
+        ivan.page.get_by_role("button", name="Attach").click()
+    chooser.value.set_files(str(binary))
+    expect(ivan.page.get_by_role("alert")).to_contain_text("not allowed")
+
+
+def test_rate_limit_is_explained_and_counts_down(people):
+    jay = people("jay")
+    box = jay.composer()
+    alert = jay.page.get_by_role("alert")
+    for i in range(6):  # messages closer than 0.5 s apart: the server refuses some
+        box.fill(f"quick {i}")
+        box.press("Enter")
+    expect(alert).to_contain_text("sending messages too quickly")
+    expect(alert).to_contain_text(re.compile(r"again in \d\.\d s"))
+    expect(box).to_have_value(re.compile(r"quick \d"))  # a refused message is given back
+    expect(alert).to_have_count(0, timeout=5_000)
