@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from .. import protocol as p
-from ..redis_client import Keys, connect
+from ..redis_client import Keys, RedisUnavailableError, connect, redact
 from ..serialize import message_envelope
 from .base import Deliver, Event, Fanout
 from .reorder import Reorder
@@ -101,7 +101,12 @@ class RedisFanout(Fanout):
     async def start(self, deliver: Deliver) -> None:
         self._client = await connect(self.url, name=self.keys("fanout-publish"))
         self._sub_client = await connect(self.url, for_pubsub=True, name=self.keys("fanout-subscribe"))
-        self._pubsub = await self._subscribe()
+        try:
+            self._pubsub = await self._subscribe()
+        except (RedisError, OSError) as exc:
+            raise RedisUnavailableError(
+                f"cannot subscribe to {self.channel} at {redact(self.url)} (AGENTCHAT_REDIS_URL): {exc}"
+            ) from None
         # Subscribed first, then read the newest id: anything later arrives through Redis.
         last = await self.store.latest_id() if self.store is not None else 0
         self._reorder = Reorder(last)
