@@ -43,6 +43,10 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     default_color_mode="system",
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="violet", gray_color="slate", radius="large", appearance="inherit")
+        )
+    ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -17,7 +17,6 @@ from .state.chat import ChatState
 TITLE = "AgentChat"
 
 app = rx.App(
-    theme=rx.theme(accent_color="violet", gray_color="slate", radius="large", appearance="inherit"),
     stylesheets=["/agentchat.css"],
     head_components=[
         rx.el.script(src="/agentchat.js", defer=True),

@@ -34,7 +34,7 @@ def header() -> rx.Component:
     return rx.el.header(rx.hstack(
         rx.hstack(
             rx.icon("messages-square", size=22, color=rx.color("accent", 10), aria_hidden="true"),
-            rx.heading("AgentChat", size="5", as_="h1"),
+            rx.heading("AgentChat", size="5", as_="h1", display=["none", "block"]),
             connection_indicator(),
             align="center",
             spacing="3",
@@ -63,11 +63,11 @@ def header() -> rx.Component:
             rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark theme"),
             rx.button("Sign out", variant="outline", size="2", on_click=ChatState.sign_out),
             align="center",
-            spacing="3",
+            spacing=rx.breakpoints(initial="2", sm="3"),
         ),
         justify="between",
         align="center",
-        padding_x="16px",
+        padding_x=rx.breakpoints(initial="10px", sm="16px"),
         padding_y="10px",
         border_bottom=f"1px solid {rx.color('gray', 5)}",
         background=rx.color("gray", 1),
