@@ -52,3 +52,14 @@ def test_my_own_mention_of_myself_does_not_notify_me():
     message = to_message({"id": 3, "text": "note to @alice", "sender": "alice"}, me="alice", agents=set(),
                          is_agent_response=False)
     assert message.is_mine and not message.mentions_me
+
+
+def test_an_agent_answering_me_is_not_a_mention_to_notify():
+    mine = to_message({"id": 1, "text": "/tasks", "sender": "alice"}, me="alice", agents={"tasks"},
+                      is_agent_response=False)
+    answer = to_message({"id": 2, "text": "Open tasks: #1 for @alice", "sender": "tasks", "mentions": ["alice"],
+                         "replyTo": 1}, me="alice", agents={"tasks"}, is_agent_response=True, quoted=mine)
+    assert not answer.mentions_me
+    other = to_message({"id": 3, "text": "@alice can you look?", "sender": "bob", "replyTo": 1},
+                       me="alice", agents={"tasks"}, is_agent_response=False, quoted=mine)
+    assert other.mentions_me

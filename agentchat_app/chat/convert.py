@@ -121,7 +121,9 @@ def to_message(
         timestamp=str(data.get("timestamp") or ""),
         is_agent=is_agent_response or sender in agents,
         is_mine=sender == me,
-        mentions_me=sender != me and mentions_user(data, me),
+        # An agent answering my own message names me; that is the answer I wait for, not news.
+        mentions_me=sender != me and mentions_user(data, me)
+        and not ((is_agent_response or sender in agents) and quoted is not None and quoted.sender == me),
         segments=segments(text, me),
         reply_to=reply_to or 0,
         reply_sender=quoted.sender if quoted else "",

@@ -209,8 +209,10 @@ class ChatSession:
         for index, message in enumerate(page):
             if message.reply_to and not message.reply_sender and message.reply_to in by_id:
                 quoted = by_id[message.reply_to]
-                page[index] = dataclasses.replace(message, reply_sender=quoted.sender,
-                                                  reply_excerpt=excerpt(quoted.text))
+                page[index] = dataclasses.replace(
+                    message, reply_sender=quoted.sender, reply_excerpt=excerpt(quoted.text),
+                    mentions_me=message.mentions_me and not (message.is_agent and quoted.sender == self.me),
+                )
         has_more = bool(data.get("hasMore"))
         if data.get("beforeId") is None:
             self.window.reset(page, has_more)

@@ -116,9 +116,9 @@ def message_item(message: ChatMessage) -> rx.Component:
             min_width="0",
         ),
         id=rx.cond(message.id > 0, f"msg-{message.id}", f"stream-{message.stream_id}"),
-        class_name=rx.cond(
-            message.mentions_me, "message mentions-me", rx.cond(message.is_agent, "message from-agent", "message")
-        ),
+        class_name=rx.Var.create("message")
+        + rx.cond(message.is_agent, " from-agent", "")
+        + rx.cond(message.mentions_me, " mentions-me", ""),
         custom_attrs={"data-sender": message.sender, "data-notify": rx.cond(message.mentions_me, message.key, "")},
         spacing="3",
         align="start",

@@ -108,6 +108,8 @@ def message_list() -> rx.Component:
             spacing="0",
             width="100%",
             padding_y="8px",
+            min_height="100%",
+            justify="end",  # a short conversation sits above the composer, as in any chat
         ),
         id="message-log",
         role="log",

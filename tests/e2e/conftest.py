@@ -210,8 +210,8 @@ def people(stack: Stack, browser: Browser) -> Iterator[Callable[..., Person]]:
     made: list[Person] = []
 
     def make(prefix: str = "user", *, color_scheme: str = "light", viewport: dict | None = None,
-             sign_up: bool = True) -> Person:
-        name = f"{prefix}{next(_names)}"
+             sign_up: bool = True, exact: bool = False) -> Person:
+        name = prefix if exact else f"{prefix}{next(_names)}"
         context = browser.new_context(base_url=stack.base_url, color_scheme=color_scheme,
                                       viewport=viewport or {"width": 1280, "height": 800})
         page = context.new_page()
@@ -222,7 +222,7 @@ def people(stack: Stack, browser: Browser) -> Iterator[Callable[..., Person]]:
         made.append(person)
         return person
 
-    make.admin = make("admin")  # type: ignore[attr-defined]  # the first account: an admin
+    make.admin = make("ada", exact=True)  # type: ignore[attr-defined]  # the first account: an admin
     yield make
     for person in made:
         person.context.close()
