@@ -62,6 +62,7 @@ class Worker:
         self.tokens: dict[str, str] = {}
         self.pad = "x" * max(0, spec.text_bytes - 40)
         self.measuring = False
+        self.rate, self.window = spec.rate, spec.window
         self.closed_loop = spec.rate <= 0
         self.t_end = 0
         self.lat = array("q")
@@ -91,7 +92,7 @@ class Worker:
         self.reply("ready", **ready)
         kind, go = await self.command()
         while kind == "go":  # one round of traffic; the runner may ask for several
-            self.new_round()
+            self.new_round(go)
             await self.traffic(go["t0_ns"], go["duration_s"])
             self.stopped = True
             self.reply("sent", sent=self.sent, max_lag_ms=self.max_lag_ms)
@@ -103,8 +104,15 @@ class Worker:
         self.close_all()
         await asyncio.sleep(0.2)
 
-    def new_round(self) -> None:
-        """Zero the per-round counters (sequence numbers carry on, so order checks still hold)."""
+    def new_round(self, go: dict[str, Any]) -> None:
+        """Take the round's load and zero its counters (sequence numbers carry on, so order checks hold).
+
+        Rate, window and size come with each ``go``: scenarios that share their clients (the
+        same room at a fixed rate, then flat out) run as rounds on the same connections.
+        """
+        self.rate, self.window = go["rate"], go["window"]
+        self.closed_loop = self.rate <= 0
+        self.pad = "x" * max(0, go["text_bytes"] - 40)
         self.sent, self.max_lag_ms, self.in_window, self.early = 0, 0.0, 0, 0
         self.lat = array("q")
         self.stopped = False
@@ -220,7 +228,7 @@ class Worker:
         self.sent += 1
 
     async def fixed_rate(self, client: WsClient, t0: int, phase: float) -> None:
-        interval = 1e9 / self.spec.rate
+        interval = 1e9 / self.rate
         due = t0 + phase * interval
         while due < self.t_end and not client.closed and not self.stopped:
             delay = (due - time.monotonic_ns()) / 1e9
@@ -242,7 +250,7 @@ class Worker:
         total = max(1, len(self.spec.senders))
         if self.closed_loop:
             for client in senders:
-                for _ in range(self.spec.window):
+                for _ in range(self.window):
                     self.send_one(client)
             await asyncio.sleep(max(0.0, (self.t_end - time.monotonic_ns()) / 1e9))
         else:

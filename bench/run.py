@@ -22,7 +22,7 @@ import psutil
 
 from .profiling import summarize
 from .report import markdown, ratio_lines, ratios, table
-from .runner import run_scenario, score
+from .runner import run_group, score
 from .scenarios import FULL, SMOKE, Scenario
 from .servers import SERVER_NAMES, agentchat_available
 
@@ -60,6 +60,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def groups(scenarios: list[Scenario]) -> list[list[Scenario]]:
+    """Scenarios in run order, those sharing a ``group`` (one room, one connection setup) together."""
+    out: list[list[Scenario]] = []
+    index: dict[str, list[Scenario]] = {}
+    for scenario in scenarios:
+        if scenario.group and scenario.group in index:
+            index[scenario.group].append(scenario)
+            continue
+        out.append([scenario])
+        if scenario.group:
+            index[scenario.group] = out[-1]
+    return out
+
+
 def run(
     scenarios: list[Scenario],
     servers: list[str],
@@ -73,37 +87,44 @@ def run(
     alternating the servers and keeping each one's best run treats all three alike.
     """
     rows = []
-    for scenario in scenarios:
-        best: dict[str, dict[str, Any]] = {}
-        lost: dict[str, int] = {}
+    for group in groups(scenarios):
+        best: dict[tuple[str, str], dict[str, Any]] = {}
+        lost: dict[tuple[str, str], int] = {}
         for attempt in range(max(1, repeat)):
             order = servers if attempt % 2 == 0 else list(reversed(servers))
             for server in order:
-                row = _run_cell(scenario, server, echo, profile_dir)
-                row["attempt"] = attempt + 1
-                lost[server] = lost.get(server, 0) + (row.get("lost_all_rounds") or row.get("lost") or 0)
-                if server not in best or score(scenario, row) > score(scenario, best[server]):
-                    best[server] = row
-        for server in servers:
-            if server in best:
-                # A loss in any repeat counts, not only in the run that was kept.
-                best[server].update(runs=max(1, repeat), lost_all_runs=lost[server])
-                rows.append(best[server])
+                for scenario, row in zip(group, _run_cells(group, server, echo, profile_dir)):
+                    key = (scenario.name, server)
+                    row["attempt"] = attempt + 1
+                    lost[key] = lost.get(key, 0) + (row.get("lost_all_rounds") or row.get("lost") or 0)
+                    if key not in best or score(scenario, row) > score(scenario, best[key]):
+                        best[key] = row
+        for scenario in group:
+            for server in servers:
+                if (scenario.name, server) in best:
+                    # A loss in any repeat counts, not only in the run that was kept.
+                    row = best[(scenario.name, server)]
+                    row.update(runs=max(1, repeat), lost_all_runs=lost[(scenario.name, server)])
+                    rows.append(row)
     return rows
 
 
-def _run_cell(scenario: Scenario, server: str, echo: bool, profile_dir: Path | None) -> dict[str, Any]:
+def _run_cells(group: list[Scenario], server: str, echo: bool, profile_dir: Path | None) -> list[dict[str, Any]]:
     started = time.monotonic()
-    row = run_scenario(scenario, server, profile_dir if server == "agentchat" else None)
-    row["seconds"] = round(time.monotonic() - started, 1)
-    if echo:
-        status = row.get("error", "").splitlines()[0] if row.get("error") else "ok"
-        print(
-            f"  {scenario.name:16} {server:10} {row['seconds']:5.1f} s  {status}"
-            f"  deliv/s={row.get('deliveries_per_s')} p99={row.get('p99_ms')} lost={row.get('lost')}",
-            flush=True,
-        )
-    return row
+    rows = run_group(group, server, profile_dir if server == "agentchat" else None)
+    by_name = {r["scenario"]: r for r in rows}
+    rows = [by_name[s.name] for s in group]
+    took = round(time.monotonic() - started, 1)
+    for row in rows:
+        row["group_seconds"] = took
+        if echo:
+            status = row.get("error", "").splitlines()[0] if row.get("error") else "ok"
+            print(
+                f"  {row['scenario']:16} {server:10} {took:5.1f} s  {status}"
+                f"  deliv/s={row.get('deliveries_per_s')} p99={row.get('p99_ms')} lost={row.get('lost')}",
+                flush=True,
+            )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,7 +123,14 @@ def _traffic_round(scenario: Scenario, server: ServerProcess, pool: WorkerPool, 
     """One round: send for ``duration_s``, wait for every message to arrive, count."""
     cpu0, wall0 = server.cpu_s(), time.monotonic()
     t0_ns = time.monotonic_ns() + 300_000_000
-    pool.send("go", t0_ns=t0_ns, duration_s=scenario.duration_s)
+    pool.send(
+        "go",
+        t0_ns=t0_ns,
+        duration_s=scenario.duration_s,
+        rate=scenario.rate,
+        window=scenario.window,
+        text_bytes=scenario.text_bytes,
+    )
     peak = [server.rss()]
 
     def sample() -> None:
@@ -165,36 +172,46 @@ def _traffic_round(scenario: Scenario, server: ServerProcess, pool: WorkerPool, 
 
 def run_scenario(scenario: Scenario, server_name: str, profile_dir: Path | None = None) -> dict[str, Any]:
     """Every figure of one (scenario, server) cell of the table; ``profile_dir`` runs py-spy."""
-    result: dict[str, Any] = {"scenario": scenario.name, "server": server_name, "clients": scenario.clients}
+    return run_group([scenario], server_name, profile_dir)[0]
+
+
+def run_group(group: list[Scenario], server_name: str, profile_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Scenarios that share one room (clients, users, senders) run on one server and one set of
+    connections, one after the other: connecting 1,000 authenticated clients is the slow part
+    of a run, and doing it once per room keeps the whole comparison under ten minutes."""
+    first = group[0]
+    base: dict[str, Any] = {"server": server_name, "clients": first.clients}
+    rows: list[dict[str, Any]] = []
     server = start_server(server_name)
     pool: WorkerPool | None = None
-    profiler: tuple[str, Profiler] | None = None
+    profiler: tuple[dict[str, Any], str, Profiler] | None = None
 
-    def profile(phase: str) -> None:
-        """Stop the running phase's py-spy (if any) and start the next one's."""
+    def profile(phase: str | None = None, into: dict[str, Any] | None = None) -> None:
+        """Stop the running py-spy (noting its file in its row) and start the next phase's, if any."""
         nonlocal profiler
         if profiler is not None:
-            done = profiler[1].stop()
+            target, key, running = profiler
+            done = running.stop()
             if done is not None:
-                result[f"profile_{profiler[0]}"] = str(done)
+                target[key] = str(done)
             profiler = None
-        if profile_dir is not None and phase != "end":
-            out = profile_dir / f"profile-{scenario.name}-{server_name}-{phase}.txt"
-            profiler = (phase, Profiler(server.popen.pid, out))
+        if profile_dir is not None and phase is not None and into is not None:
+            out = profile_dir / f"profile-{phase}-{server_name}.txt"
+            profiler = (into, f"profile_{phase.split('-', 1)[0]}", Profiler(server.popen.pid, out))
 
     try:
         time.sleep(0.3)
         rss0 = server.rss()
-        pool = WorkerPool(_specs(scenario, server))
+        pool = WorkerPool(_specs(first, server))
         pool.gather("started", 60)
-        profile("connect")
+        profile(f"connect-{first.name}", base)
         pool.send("connect")
         ready = pool.gather("ready", 180)
         connected = sum(r["connected"] for r in ready)
         connect_s = max(r["connect_s"] for r in ready)
         time.sleep(0.5)
         rss_ready = server.rss()
-        result.update(
+        base.update(
             connected=connected,
             failed=sum(r["failed"] for r in ready),
             connect_errors=[e for r in ready for e in r["errors"]][:5],
@@ -205,33 +222,41 @@ def run_scenario(scenario: Scenario, server_name: str, profile_dir: Path | None 
             rss_ready_mb=round(rss_ready / MB, 2),
             rss_per_conn_kb=round((rss_ready - rss0) / max(1, connected) / 1024, 2),
         )
-
-        profile("traffic")
-        rounds = []
-        for round_no in range(scenario.rounds):
-            rounds.append(_traffic_round(scenario, server, pool, last=round_no == scenario.rounds - 1))
-        best = max(rounds, key=lambda r: score(scenario, r))
-        result.update(best)
-        result.update(
-            rounds=len(rounds),
-            lost_all_rounds=sum(r["lost"] for r in rounds),
-            duplicated_all_rounds=sum(r["duplicated"] for r in rounds),
-            out_of_order_all_rounds=sum(r["out_of_order"] for r in rounds),
-            early=sum(r["early"] for r in rounds),
-            held=connected - max(r["closed_by_server"] for r in rounds),
-            rss_peak_mb=max(r["rss_peak_mb"] for r in rounds),
-        )
-        if not server.alive():
-            result["error"] = "server died:\n" + server.log_tail()
-        return result
+        profile()
+        for index, scenario in enumerate(group):
+            result = {"scenario": scenario.name, **base}
+            rows.append(result)
+            profile(f"traffic-{scenario.name}", result)
+            last_group_round = index == len(group) - 1
+            rounds = []
+            for round_no in range(scenario.rounds):
+                last = last_group_round and round_no == scenario.rounds - 1
+                rounds.append(_traffic_round(scenario, server, pool, last=last))
+            best = max(rounds, key=lambda r: score(scenario, r))
+            result.update(best)
+            result.update(
+                rounds=len(rounds),
+                lost_all_rounds=sum(r["lost"] for r in rounds),
+                duplicated_all_rounds=sum(r["duplicated"] for r in rounds),
+                out_of_order_all_rounds=sum(r["out_of_order"] for r in rounds),
+                early=sum(r["early"] for r in rounds),
+                held=connected - max(r["closed_by_server"] for r in rounds),
+                rss_peak_mb=max(r["rss_peak_mb"] for r in rounds),
+            )
+            if not server.alive():
+                result["error"] = "server died:\n" + server.log_tail()
+                break
+        return rows
     except Exception as exc:
-        result["error"] = f"{type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}"
         tail = server.log_tail(8)
         if tail:
-            result["error"] += "\n" + tail
-        return result
+            error += "\n" + tail
+        finished = [r for r in rows if "sent" in r]
+        names = {r["scenario"] for r in finished}
+        return finished + [{"scenario": s.name, **base, "error": error} for s in group if s.name not in names]
     finally:
-        profile("end")
+        profile()
         if pool is not None:
             pool.close()
         server.stop()

@@ -21,6 +21,7 @@ class Scenario:
     procs: int = 1  # client processes for the receivers (senders always get one of their own)
     drain_s: float = 8.0
     rounds: int = 2  # traffic rounds on the same connections; the best is kept (shared, noisy machine)
+    group: str = ""  # scenarios with the same group share one server and one set of connections
     what: str = ""
 
     @property
@@ -30,25 +31,32 @@ class Scenario:
 
 FULL: tuple[Scenario, ...] = (
     Scenario(
-        "idle-10k", 10_000, users=100, duration_s=3.0, rounds=1, what="10,000 idle connections (100 users) held; RSS and connect rate"
-    ),
-    Scenario("fanout-100", 100, senders=10, rate=10.0, duration_s=5.0, what="100 clients, 10 send 10 msg/s each: latency at a fixed rate"),
-    Scenario("fanout-1000", 1000, senders=10, rate=2.0, duration_s=5.0, what="1,000 clients, 10 send 2 msg/s each: latency at a fixed rate"),
-    Scenario("throughput-100", 100, senders=10, window=4, duration_s=5.0, what="100 clients, 10 senders closed-loop: max deliveries/s"),
-    Scenario("throughput-1000", 1000, senders=10, window=2, duration_s=5.0, what="1,000 clients, closed-loop: max deliveries/s"),
-    Scenario(
-        "slow-ref", 100, senders=10, rate=10.0, text_bytes=6000, duration_s=10.0, rounds=1, what="reference for slow-reader: 6 KB messages"
+        "idle-10k", 10_000, users=100, duration_s=3.0, rounds=1,
+        what="10,000 idle connections (100 users) held: RSS per connection, connect+auth rate",
     ),
     Scenario(
-        "slow-reader",
-        100,
-        senders=10,
-        rate=10.0,
-        text_bytes=6000,
-        duration_s=10.0,
-        slow_reader=True,
-        rounds=1,
-        what="as slow-ref plus one client that stops reading",
+        "fanout-100", 100, senders=10, rate=10.0, duration_s=5.0, group="room-100",
+        what="100 clients, 10 of them send 10 msg/s each: latency at a fixed rate",
+    ),
+    Scenario(
+        "throughput-100", 100, senders=10, window=4, duration_s=5.0, group="room-100",
+        what="the same room, the 10 senders closed-loop (4 in flight each): max deliveries/s",
+    ),
+    Scenario(
+        "slow-ref", 100, senders=10, rate=15.0, text_bytes=7500, duration_s=10.0, group="room-100",
+        what="the same room, 7.5 KB messages at 150 msg/s: reference for slow-reader",
+    ),
+    Scenario(
+        "fanout-1000", 1000, senders=10, rate=2.0, duration_s=5.0, group="room-1000",
+        what="1,000 clients, 10 of them send 2 msg/s each: latency at a fixed rate",
+    ),
+    Scenario(
+        "throughput-1000", 1000, senders=10, window=2, duration_s=5.0, group="room-1000",
+        what="the same room, the 10 senders closed-loop (2 in flight each): max deliveries/s",
+    ),
+    Scenario(
+        "slow-reader", 100, senders=10, rate=15.0, text_bytes=7500, duration_s=10.0, slow_reader=True, rounds=1,
+        what="as slow-ref, plus one client that stops reading (about 11 MB queue up for it)",
     ),
 )
 
