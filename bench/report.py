@@ -24,6 +24,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("rss_ready_mb", "RSS MB", "{:.1f}"),
     ("rss_per_conn_kb", "KB/conn", "{:.1f}"),
     ("client_cpu_max", "cli CPU", "{:.2f}"),
+    ("load_avg", "load", "{:.1f}"),
 ]
 
 
@@ -163,7 +164,8 @@ def ratio_lines(checks: list[dict[str, Any]]) -> list[str]:
 def markdown(rows: list[dict[str, Any]], checks: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     headers, body = _grid(rows)
     lines = [
-        f"Run {meta.get('started')} on {meta.get('machine')}, {meta.get('elapsed_s')} s total.",
+        f"Run {meta.get('started')} on {meta.get('machine')}; {meta.get('elapsed_s')} s in all; "
+        f"load average {meta.get('load_avg_end')} at the end.",
         "",
         "| " + " | ".join(headers) + " |",
         "| " + " | ".join("---" for _ in headers) + " |",

@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     rows = run(scenarios, servers, profile_dir=args.out if args.profile else None, repeat=args.repeat)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
+    meta["load_avg_end"] = round(os.getloadavg()[0], 2)
     checks = ratios(rows)
     print()
     print(table(rows))

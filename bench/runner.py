@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -180,7 +181,9 @@ def run_group(group: list[Scenario], server_name: str, profile_dir: Path | None 
     connections, one after the other: connecting 1,000 authenticated clients is the slow part
     of a run, and doing it once per room keeps the whole comparison under ten minutes."""
     first = group[0]
-    base: dict[str, Any] = {"server": server_name, "clients": first.clients}
+    # The 1-minute load average when the cell starts: above ~2 on this 2-core machine, someone
+    # else's work is competing and the cell's figures are noisier.
+    base: dict[str, Any] = {"server": server_name, "clients": first.clients, "load_avg": round(os.getloadavg()[0], 2)}
     rows: list[dict[str, Any]] = []
     server = start_server(server_name)
     pool: WorkerPool | None = None
