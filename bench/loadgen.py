@@ -56,7 +56,7 @@ class Worker:
     def __init__(self, spec: WorkerSpec, pipe: Connection) -> None:
         self.spec = spec
         self.pipe = pipe
-        self.profile: Profile = PROFILES[spec.profile]
+        self.profile: Profile = PROFILES[spec.profile.split("+", 1)[0]]  # "agentchat+x": a variant
         self.clients: list[WsClient] = []
         self.slow: WsClient | None = None
         self.tokens: dict[str, str] = {}
