@@ -164,7 +164,7 @@ def ratio_lines(checks: list[dict[str, Any]]) -> list[str]:
 def markdown(rows: list[dict[str, Any]], checks: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     headers, body = _grid(rows)
     lines = [
-        f"Run {meta.get('started')} on {meta.get('machine')}; {meta.get('elapsed_s')} s in all; "
+        f"Run {meta.get('started')} of {meta.get('code')} on {meta.get('machine')}; {meta.get('elapsed_s')} s in all; "
         f"load average {meta.get('load_avg_end')} at the end.",
         "",
         "| " + " | ".join(headers) + " |",

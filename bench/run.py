@@ -47,6 +47,18 @@ def machine() -> str:
     )
 
 
+def code_version() -> str:
+    """The commit measured, and whether server/ had uncommitted changes (the lead works live)."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS.parent.parent, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "server"], capture_output=True, text=True, cwd=RESULTS.parent.parent, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}{' + uncommitted changes in server/' if dirty else ''}"
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (what the test suite runs)")
@@ -136,7 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     catalogue = SMOKE if args.smoke else FULL
     wanted = {s for s in args.scenarios.split(",") if s}
     scenarios = [s for s in catalogue if not wanted or s.name in wanted]
-    meta = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
+    meta = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "code": code_version(),
+    }
     print(f"bench: {len(scenarios)} scenarios x {len(servers)} servers on {meta['machine']}", flush=True)
     t0 = time.monotonic()
     rows = run(scenarios, servers, profile_dir=args.out if args.profile else None, repeat=args.repeat)
