@@ -13,8 +13,10 @@ import logging
 import secrets
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, broadcast
@@ -26,6 +28,7 @@ from .fanout import Event, Fanout
 from .presence import Presence
 from .protocol import ErrorCode, MessageType, ProtocolError, Role
 from .ratelimit import RateLimiter
+from .roster import Member, Roster
 from .serialize import attachment_meta, encode_client_id, message_envelope, status_data
 from .settings import Settings
 from .store import AgentStatusRow, Message, Store
@@ -35,6 +38,7 @@ __all__ = ["ChatHub", "Client", "AgentInfo", "Question"]
 log = logging.getLogger(__name__)
 
 CLOSE_TOO_SLOW = 1008
+USERS_LIMIT = 1000
 TYPING_MIN_INTERVAL = 1.0
 PUBLIC_EVENTS = frozenset(
     {
@@ -117,14 +121,25 @@ class ChatHub:
         self.stop_callbacks: list[StopCallback] = []
         self.question_waiters: dict[str, asyncio.Future[str | None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        # In-memory views so that authenticating costs no database round trip.
+        self.roster = Roster()
+        self.last_id = 0
+        self.recent: deque[dict[str, Any]] = deque(maxlen=settings.initial_history)
+        self.recent_has_older = False
+        self._history_frame: bytes | None = None
 
     # lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         for row in await self.store.agent_statuses():
             self.statuses[row.agent] = status_data(row)
-        for user in await self.store.list_users():
+        users = await self.store.list_users()
+        self.roster.load(Member(u.name, u.role, u.is_agent, u.last_seen) for u in users)
+        for user in users:
             if user.is_agent and user.name not in self.agents:
                 self.agents[user.name] = AgentInfo(user.name, in_process=False)
+        rows, self.recent_has_older = await self.store.history(None, self.settings.initial_history)
+        self.recent.extend(message_envelope(r) for r in rows)
+        self.last_id = await self.store.latest_id()
         await self.presence.start(self._presence_changed)
         await self.fanout.start(self.deliver)
         # Shared presence (Redis): other processes list our agents, online while we live.
@@ -208,7 +223,9 @@ class ChatHub:
             await self._auth_failed(client, ErrorCode.AUTH_FAILED, str(exc))
             return
         is_agent = identity.role is Role.AGENT
-        await self.store.ensure_user(identity.user_id, identity.role.value, is_agent=is_agent)
+        if identity.user_id not in self.roster:
+            user = await self.store.ensure_user(identity.user_id, identity.role.value, is_agent=is_agent)
+            self.roster.add(Member(user.name, user.role, user.is_agent, user.last_seen))
         if is_agent and identity.user_id not in self.agents:
             self.register_agent(identity.user_id, in_process=False)
             await self.presence.register_agents({identity.user_id: ""}, hosted=False)
@@ -245,36 +262,34 @@ class ChatHub:
         assert client.identity is not None
         online = await self.presence.online()
         shared_agents = await self.presence.agents()  # agents hosted by other processes (Redis)
-        members = []
-        for user in await self.store.list_users():
-            is_online = user.name in online or (user.is_agent and self.agents.get(user.name, AgentInfo("")).in_process)
-            members.append(
-                {
-                    "userId": user.name,
-                    "role": user.role,
-                    "isAgent": user.is_agent,
-                    "status": "online" if is_online else "offline",
-                    "lastSeen": p.iso(self.presence.last_seen(user.name) or user.last_seen),
-                }
-            )
+        hosted = [name for name, info in self.agents.items() if info.in_process]
+        everyone_online = online.union(hosted)
+        if len(everyone_online) <= USERS_LIMIT:
+            users = sorted(everyone_online)
+        else:  # a very large crowd: a sample, and the count
+            users = list(islice(everyone_online, USERS_LIMIT))
         return {
             "success": True,
             "userId": client.identity.user_id,
             "role": client.identity.role.value,
             "sessionId": client.session_id,
             "agents": sorted(self.agents.keys() | shared_agents.keys()),
-            "users": sorted(online | {a for a, info in self.agents.items() if info.in_process}),
-            "members": members,
-            "lastMessageId": await self.store.latest_id(),
+            "users": users,
+            "onlineCount": len(everyone_online),
+            "members": self.roster.snapshot(online, hosted),
+            "lastMessageId": self.last_id,
         }
 
     async def _catch_up(self, client: Client, last_message_id: int | None) -> int:
         """Send recent history or the missed messages; return the newest id sent."""
         if last_message_id is None:
-            rows, has_more = await self.store.history(None, self.settings.initial_history)
-            frame = {"beforeId": None, "messages": [message_envelope(r) for r in rows], "hasMore": has_more}
-            await self._send(client, p.encode(p.envelope(MessageType.HISTORY, frame)))
-            return rows[-1].id if rows else 0  # type: ignore[return-value]
+            # The same recent page for every newcomer until the next message: encoded once.
+            if self._history_frame is None:
+                frame = {"beforeId": None, "messages": list(self.recent), "hasMore": self.recent_has_older}
+                self._history_frame = p.encode(p.envelope(MessageType.HISTORY, frame))
+            newest = self.recent[-1]["data"]["id"] if self.recent else 0
+            await self._send(client, self._history_frame)
+            return newest
         rows, truncated = await self.store.after(last_message_id, self.settings.recovery_cap)
         info: dict[str, Any] = {"lastMessageId": last_message_id, "count": len(rows), "truncated": truncated}
         if truncated and rows:
@@ -295,6 +310,7 @@ class ChatHub:
                 del self.by_user[user_id]
         if await self.presence.disconnect(user_id, client.id):
             now = p.utc_now()
+            self.roster.seen(user_id, now)
             self._publish_presence(user_id, "offline", now)
             try:
                 await self.store.touch_users([user_id], now)
@@ -305,6 +321,8 @@ class ChatHub:
         """Shared presence saw users change without a local connection event (a process died)."""
         now = p.utc_now()
         for user_id in users:
+            if status == "offline":
+                self.roster.seen(user_id, now)
             self._publish_presence(user_id, status, now if status == "offline" else None)
         if status == "offline":
             self.spawn(self._touch_quietly(users, now))
@@ -373,11 +391,23 @@ class ChatHub:
         self._broadcast(targets, event)
 
         if kind in (MessageType.MESSAGE, MessageType.AGENT_RESPONSE):
+            self._remember(event)
             for listener in list(self.listeners):
                 try:
                     listener(event)
                 except Exception:
                     log.exception("message listener failed")
+
+    def _remember(self, event: Event) -> None:
+        """Keep the newest page in memory for newcomers (events arrive in id order)."""
+        message_id = event.message_id or event.data.get("id") or 0
+        if message_id <= self.last_id and self.recent and message_id <= self.recent[-1]["data"]["id"]:
+            return  # already known (a replay)
+        self.last_id = max(self.last_id, message_id)
+        if self.recent.maxlen and len(self.recent) == self.recent.maxlen:
+            self.recent_has_older = True
+        self.recent.append({"type": event.kind.value, "data": event.data})
+        self._history_frame = None
 
     def _broadcast(self, targets: Any, event: Event) -> None:
         limit = self.settings.max_send_buffer_bytes
