@@ -94,6 +94,9 @@ def test_rate_limit_counts_down_and_gives_the_text_back():
     assert "0.5 s" in session.error
     clock.now += 1.0
     session.tick()
+    assert session.error.endswith("send again now.")  # kept a little so it can be read
+    clock.now += 1.0
+    session.tick()
     assert session.error == ""
 
 

@@ -13,6 +13,8 @@ VIEWER_REASON = "You have read-only access (viewer). Ask an admin for developer 
 
 
 def rate_limit_text(seconds_left: float) -> str:
+    if seconds_left <= 0:
+        return "You're sending messages too quickly. You can send again now."
     shown = max(0.1, math.ceil(seconds_left * 10) / 10)
     return f"You're sending messages too quickly. You can send again in {shown:.1f} s."
 

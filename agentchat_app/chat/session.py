@@ -24,6 +24,8 @@ __all__ = ["ChatSession", "Changes", "ConnectionState", "LOCAL_CONNECTION", "TYP
 
 TYPING_TTL_SECONDS = 6.0
 MAX_QUESTIONS = 20
+RATE_NOTICE_MIN_SECONDS = 2.5
+"""A rate-limit notice stays at least this long, even when the wait itself is shorter."""
 LOCAL_CONNECTION = "_connection"
 """Not a wire type: the bridge reports its own connection state with it."""
 
@@ -62,6 +64,7 @@ class ChatSession:
         self.connection = ConnectionState.CONNECTING
         self.error = ""
         self.rate_limited_until = 0.0
+        self.rate_notice_until = 0.0
         self.last_message_id: int | None = None
         self.pending_sends: dict[int, str] = {}
         self.loaded = False
@@ -108,11 +111,13 @@ class ChatSession:
             changes.fields.add("typing")
         if self.rate_limited_until:
             left = self.rate_limited_until - now
-            if left <= 0:
+            if left > 0:
+                self.error = rate_limit_text(left)
+            elif now < self.rate_notice_until:
+                self.error = rate_limit_text(0)  # "...send again now", kept long enough to read
+            else:
                 self.rate_limited_until = 0.0
                 self.error = ""
-            else:
-                self.error = rate_limit_text(left)
             changes.fields.add("error")
         return changes
 
@@ -343,6 +348,7 @@ class ChatSession:
         if data.get("code") == ErrorCode.RATE_LIMITED:
             retry = data.get("retryAfter")
             self.rate_limited_until = self.clock() + (float(retry) if isinstance(retry, (int, float)) else 1.0)
+            self.rate_notice_until = self.clock() + RATE_NOTICE_MIN_SECONDS
         ref = data.get("ref")
         if isinstance(ref, int) and ref in self.pending_sends:
             changes.restore_draft = self.pending_sends.pop(ref)

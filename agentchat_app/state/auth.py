@@ -81,7 +81,10 @@ class AuthState(rx.State):
     async def sign_out(self):
         from ..bridge import close_bridge
 
+        from .chat import ChatState
+
         await close_bridge(self.router.session.client_token)
+        (await self.get_state(ChatState)).reset()
         self.user = self.role = ""
         self.session_token = ""
         return rx.redirect("/login")

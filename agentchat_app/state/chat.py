@@ -103,6 +103,8 @@ class ChatState(AuthState):
         try:
             changes = Changes(fields=set(ALL_FIELDS))
             while True:
+                if get_bridge(key) is not bridge:
+                    return  # signed out, or replaced by a newer bridge: its reader owns the state now
                 if changes.fields or changes.restore_draft or changes.auth_failed:
                     async with self:
                         self._copy(session, changes)
