@@ -104,13 +104,25 @@ def run(
         lost: dict[tuple[str, str], int] = {}
         for attempt in range(max(1, repeat)):
             order = servers if attempt % 2 == 0 else list(reversed(servers))
+            started = time.monotonic()
+            by_server = run_group(group, order, profile_dir)
+            took = round(time.monotonic() - started, 1)
             for server in order:
-                for scenario, row in zip(group, _run_cells(group, server, echo, profile_dir)):
+                for scenario, row in zip(group, by_server[server]):
                     key = (scenario.name, server)
-                    row["attempt"] = attempt + 1
+                    row.update(attempt=attempt + 1, group_seconds=took)
+                    if echo:
+                        status = row.get("error", "").splitlines()[0] if row.get("error") else "ok"
+                        print(
+                            f"  {scenario.name:16} {server:10} {status:4} deliv/s={row.get('deliveries_per_s')}"
+                            f" p99={row.get('p99_ms')} lost={row.get('lost')} conn/s={row.get('connects_per_s')}",
+                            flush=True,
+                        )
                     lost[key] = lost.get(key, 0) + (row.get("lost_all_rounds") or row.get("lost") or 0)
                     if key not in best or score(scenario, row) > score(scenario, best[key]):
                         best[key] = row
+            if echo:
+                print(f"  ({', '.join(s.name for s in group)}: {took} s)", flush=True)
         for scenario in group:
             for server in servers:
                 if (scenario.name, server) in best:
@@ -118,24 +130,6 @@ def run(
                     row = best[(scenario.name, server)]
                     row.update(runs=max(1, repeat), lost_all_runs=lost[(scenario.name, server)])
                     rows.append(row)
-    return rows
-
-
-def _run_cells(group: list[Scenario], server: str, echo: bool, profile_dir: Path | None) -> list[dict[str, Any]]:
-    started = time.monotonic()
-    rows = run_group(group, server, profile_dir if server == "agentchat" else None)
-    by_name = {r["scenario"]: r for r in rows}
-    rows = [by_name[s.name] for s in group]
-    took = round(time.monotonic() - started, 1)
-    for row in rows:
-        row["group_seconds"] = took
-        if echo:
-            status = row.get("error", "").splitlines()[0] if row.get("error") else "ok"
-            print(
-                f"  {row['scenario']:16} {server:10} {took:5.1f} s  {status}"
-                f"  deliv/s={row.get('deliveries_per_s')} p99={row.get('p99_ms')} lost={row.get('lost')}",
-                flush=True,
-            )
     return rows
 
 

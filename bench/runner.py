@@ -173,93 +173,164 @@ def _traffic_round(scenario: Scenario, server: ServerProcess, pool: WorkerPool, 
 
 def run_scenario(scenario: Scenario, server_name: str, profile_dir: Path | None = None) -> dict[str, Any]:
     """Every figure of one (scenario, server) cell of the table; ``profile_dir`` runs py-spy."""
-    return run_group([scenario], server_name, profile_dir)[0]
+    return run_group([scenario], [server_name], profile_dir)[server_name][0]
 
 
-def run_group(group: list[Scenario], server_name: str, profile_dir: Path | None = None) -> list[dict[str, Any]]:
-    """Scenarios that share one room (clients, users, senders) run on one server and one set of
-    connections, one after the other: connecting 1,000 authenticated clients is the slow part
-    of a run, and doing it once per room keeps the whole comparison under ten minutes."""
-    first = group[0]
-    # The 1-minute load average when the cell starts: above ~2 on this 2-core machine, someone
-    # else's work is competing and the cell's figures are noisier.
-    base: dict[str, Any] = {"server": server_name, "clients": first.clients, "load_avg": round(os.getloadavg()[0], 2)}
-    rows: list[dict[str, Any]] = []
-    server = start_server(server_name)
-    pool: WorkerPool | None = None
-    profiler: tuple[dict[str, Any], str, Profiler] | None = None
+class Room:
+    """One server with its clients connected: what traffic rounds run on.
 
-    def profile(phase: str | None = None, into: dict[str, Any] | None = None) -> None:
+    Scenarios that share a room (clients, users, senders) run on the same connections, one after
+    the other: connecting 1,000 authenticated clients is the slow part of a run.
+    """
+
+    def __init__(self, first: Scenario, server_name: str, profile_dir: Path | None) -> None:
+        self.first, self.name, self.profile_dir = first, server_name, profile_dir
+        # The 1-minute load average when the room opens: above ~2 on this 2-core machine,
+        # someone else's work is competing and the figures are noisier.
+        self.base: dict[str, Any] = {
+            "server": server_name, "clients": first.clients, "load_avg": round(os.getloadavg()[0], 2)
+        }
+        self.server: ServerProcess | None = None
+        self.pool: WorkerPool | None = None
+        self.profiler: tuple[dict[str, Any], str, Profiler] | None = None
+        self.error: str | None = None
+
+    def profile(self, phase: str | None = None, into: dict[str, Any] | None = None) -> None:
         """Stop the running py-spy (noting its file in its row) and start the next phase's, if any."""
-        nonlocal profiler
-        if profiler is not None:
-            target, key, running = profiler
+        if self.profiler is not None:
+            target, key, running = self.profiler
             done = running.stop()
             if done is not None:
                 target[key] = str(done)
-            profiler = None
-        if profile_dir is not None and phase is not None and into is not None:
-            out = profile_dir / f"profile-{phase}-{server_name}.txt"
-            profiler = (into, f"profile_{phase.split('-', 1)[0]}", Profiler(server.popen.pid, out))
+            self.profiler = None
+        if self.profile_dir is not None and self.server is not None and phase is not None and into is not None:
+            out = self.profile_dir / f"profile-{phase}-{self.name}.txt"
+            self.profiler = (into, f"profile_{phase.split('-', 1)[0]}", Profiler(self.server.popen.pid, out))
 
-    try:
-        time.sleep(0.3)
-        rss0 = server.rss()
-        pool = WorkerPool(_specs(first, server))
-        pool.gather("started", 60)
-        profile(f"connect-{first.name}", base)
-        pool.send("connect")
-        ready = pool.gather("ready", 180)
-        connected = sum(r["connected"] for r in ready)
-        connect_s = max(r["connect_s"] for r in ready)
-        time.sleep(0.5)
-        rss_ready = server.rss()
-        base.update(
-            connected=connected,
-            failed=sum(r["failed"] for r in ready),
-            connect_errors=[e for r in ready for e in r["errors"]][:5],
-            connect_s=round(connect_s, 3),
-            connects_per_s=round(connected / connect_s, 1) if connect_s > 0 else None,
-            setup_frames=sum(r["setup_frames"] for r in ready),
-            rss_idle_mb=round(rss0 / MB, 2),
-            rss_ready_mb=round(rss_ready / MB, 2),
-            rss_per_conn_kb=round((rss_ready - rss0) / max(1, connected) / 1024, 2),
-        )
-        profile()
-        for index, scenario in enumerate(group):
-            result = {"scenario": scenario.name, **base}
-            rows.append(result)
-            profile(f"traffic-{scenario.name}", result)
-            last_group_round = index == len(group) - 1
-            rounds = []
-            for round_no in range(scenario.rounds):
-                last = last_group_round and round_no == scenario.rounds - 1
-                rounds.append(_traffic_round(scenario, server, pool, last=last))
-            best = max(rounds, key=lambda r: score(scenario, r))
-            result.update(best)
-            result.update(
-                rounds=len(rounds),
-                lost_all_rounds=sum(r["lost"] for r in rounds),
-                duplicated_all_rounds=sum(r["duplicated"] for r in rounds),
-                out_of_order_all_rounds=sum(r["out_of_order"] for r in rounds),
-                early=sum(r["early"] for r in rounds),
-                held=connected - max(r["closed_by_server"] for r in rounds),
-                rss_peak_mb=max(r["rss_peak_mb"] for r in rounds),
-            )
-            if not server.alive():
-                result["error"] = "server died:\n" + server.log_tail()
-                break
-        return rows
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        tail = server.log_tail(8)
+    def fail(self, exc: BaseException) -> None:
+        self.error = f"{type(exc).__name__}: {exc}"
+        tail = self.server.log_tail(8) if self.server is not None else ""
         if tail:
-            error += "\n" + tail
-        finished = [r for r in rows if "sent" in r]
-        names = {r["scenario"] for r in finished}
-        return finished + [{"scenario": s.name, **base, "error": error} for s in group if s.name not in names]
+            self.error += "\n" + tail
+
+    def open(self) -> None:
+        try:
+            self.server = server = start_server(self.name)
+            time.sleep(0.3)
+            rss0 = server.rss()
+            self.pool = WorkerPool(_specs(self.first, server))
+            self.pool.gather("started", 60)
+            self.profile(f"connect-{self.first.name}", self.base)
+            self.pool.send("connect")
+            ready = self.pool.gather("ready", 180)
+            connected = sum(r["connected"] for r in ready)
+            connect_s = max(r["connect_s"] for r in ready)
+            time.sleep(0.5)
+            rss_ready = server.rss()
+            self.profile()
+            self.base.update(
+                connected=connected,
+                failed=sum(r["failed"] for r in ready),
+                connect_errors=[e for r in ready for e in r["errors"]][:5],
+                connect_s=round(connect_s, 3),
+                connects_per_s=round(connected / connect_s, 1) if connect_s > 0 else None,
+                setup_frames=sum(r["setup_frames"] for r in ready),
+                rss_idle_mb=round(rss0 / MB, 2),
+                rss_ready_mb=round(rss_ready / MB, 2),
+                rss_per_conn_kb=round((rss_ready - rss0) / max(1, connected) / 1024, 2),
+            )
+        except Exception as exc:
+            self.fail(exc)
+
+    def round(self, scenario: Scenario, last: bool) -> dict[str, Any] | None:
+        if self.error is not None or self.server is None or self.pool is None:
+            return None
+        try:
+            result = _traffic_round(scenario, self.server, self.pool, last=last)
+        except Exception as exc:
+            self.fail(exc)
+            return None
+        if not self.server.alive():
+            self.error = "server died:\n" + self.server.log_tail()
+        return result
+
+    def row(self, scenario: Scenario, rounds: list[dict[str, Any]]) -> dict[str, Any]:
+        row: dict[str, Any] = {"scenario": scenario.name, **self.base}
+        if not rounds or self.error is not None:
+            row["error"] = self.error or "no round completed"
+            return row
+        row.update(max(rounds, key=lambda r: score(scenario, r)))
+        row.update(
+            rounds=len(rounds),
+            lost_all_rounds=sum(r["lost"] for r in rounds),
+            duplicated_all_rounds=sum(r["duplicated"] for r in rounds),
+            out_of_order_all_rounds=sum(r["out_of_order"] for r in rounds),
+            early=sum(r["early"] for r in rounds),
+            held=row["connected"] - max(r["closed_by_server"] for r in rounds),
+            rss_peak_mb=max(r["rss_peak_mb"] for r in rounds),
+        )
+        return row
+
+    def close(self) -> None:
+        self.profile()
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def _profiled(name: str, profile_dir: Path | None) -> Path | None:
+    """Only AgentChat is profiled: the baselines are what they are."""
+    return profile_dir if name.startswith("agentchat") else None
+
+
+def run_group(
+    group: list[Scenario], servers: list[str], profile_dir: Path | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Rows for every scenario of one room on every server, the servers interleaved.
+
+    With traffic, all the servers' rooms are opened first (one after the other, so connect
+    rates and RSS are measured alone), then each round runs on each server in turn, the order
+    rotating: a burst of someone else's work on this shared machine then hits all three alike
+    instead of whichever server happened to be measured at the time.  Rooms without traffic
+    (the 10,000 idle connections) are opened and closed one server at a time.
+    """
+    traffic = any(s.senders for s in group)
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
+    rooms: dict[str, Room] = {}
+    try:
+        if not traffic:
+            for name in servers:
+                room = rooms[name] = Room(group[0], name, _profiled(name, profile_dir))
+                room.open()
+                for i, scenario in enumerate(group):
+                    done = [r for r in (room.round(scenario, last=i == len(group) - 1),) if r is not None]
+                    rows[name].append(room.row(scenario, done))
+                room.close()
+            return rows
+        for name in servers:
+            rooms[name] = Room(group[0], name, _profiled(name, profile_dir))
+            rooms[name].open()
+        for i, scenario in enumerate(group):
+            per: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
+            holders = {name: {"scenario": scenario.name} for name in servers}  # profile file names
+            for name in servers:
+                rooms[name].profile(f"traffic-{scenario.name}", holders[name])
+            for round_no in range(scenario.rounds):
+                last = i == len(group) - 1 and round_no == scenario.rounds - 1
+                shift = round_no % len(servers)
+                for name in servers[shift:] + servers[:shift]:
+                    result = rooms[name].round(scenario, last)
+                    if result is not None:
+                        per[name].append(result)
+            for name in servers:
+                rooms[name].profile()
+                row = rooms[name].row(scenario, per[name])
+                row.update({k: v for k, v in holders[name].items() if k.startswith("profile_")})
+                rows[name].append(row)
+        return rows
     finally:
-        profile()
-        if pool is not None:
-            pool.close()
-        server.stop()
+        for room in rooms.values():
+            room.close()

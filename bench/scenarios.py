@@ -35,23 +35,23 @@ FULL: tuple[Scenario, ...] = (
         what="10,000 idle connections (100 users) held: RSS per connection, connect+auth rate",
     ),
     Scenario(
-        "fanout-100", 100, senders=10, rate=10.0, duration_s=5.0, group="room-100",
+        "fanout-100", 100, senders=10, rate=10.0, duration_s=5.0, rounds=3, group="room-100",
         what="100 clients, 10 of them send 10 msg/s each: latency at a fixed rate",
     ),
     Scenario(
-        "throughput-100", 100, senders=10, window=4, duration_s=5.0, group="room-100",
+        "throughput-100", 100, senders=10, window=4, duration_s=5.0, rounds=3, group="room-100",
         what="the same room, the 10 senders closed-loop (4 in flight each): max deliveries/s",
     ),
     Scenario(
-        "slow-ref", 100, senders=10, rate=15.0, text_bytes=7500, duration_s=10.0, group="room-100",
+        "slow-ref", 100, senders=10, rate=15.0, text_bytes=7500, duration_s=10.0, rounds=1, group="room-100",
         what="the same room, 7.5 KB messages at 150 msg/s: reference for slow-reader",
     ),
     Scenario(
-        "fanout-1000", 1000, senders=10, rate=2.0, duration_s=5.0, group="room-1000",
+        "fanout-1000", 1000, senders=10, rate=2.0, duration_s=5.0, rounds=3, group="room-1000",
         what="1,000 clients, 10 of them send 2 msg/s each: latency at a fixed rate",
     ),
     Scenario(
-        "throughput-1000", 1000, senders=10, window=2, duration_s=5.0, group="room-1000",
+        "throughput-1000", 1000, senders=10, window=2, duration_s=5.0, rounds=3, group="room-1000",
         what="the same room, the 10 senders closed-loop (2 in flight each): max deliveries/s",
     ),
     Scenario(
