@@ -48,3 +48,24 @@ def test_stream_grows_then_the_final_answer_replaces_it():
     assert [(m.key, m.text, m.streaming) for m in window.streams] == [("ss1", "Hello", True)]
     assert window.add(msg(9, stream_id="s1", sender="writer"))
     assert window.streams == [] and ids(window) == [9]
+
+
+def test_display_split_moves_in_steps_so_a_new_message_changes_only_the_recent_part():
+    from agentchat_app.chat.window import split_for_display
+
+    assert split_for_display([msg(i) for i in range(10)], chunk=25) == 0
+    assert split_for_display([msg(i) for i in range(25)], chunk=25) == 0
+    assert split_for_display([msg(i) for i in range(26)], chunk=25) == 25
+    assert split_for_display([msg(i) for i in range(50)], chunk=25) == 25
+    assert split_for_display([msg(i) for i in range(51)], chunk=25) == 50
+
+
+def test_trimming_happens_in_steps():
+    window = Window(messages=[], cap=100)
+    window.reset([msg(i) for i in range(1, 101)], has_more=False)
+    window.add(msg(101))
+    first = window.messages[0].id
+    assert len(window.messages) == 75 and window.has_more
+    for i in range(102, 110):
+        window.add(msg(i))
+    assert window.messages[0].id == first  # no shift for the next few

@@ -12,9 +12,11 @@ import dataclasses
 
 from .models import ChatMessage
 
-__all__ = ["Window", "DEFAULT_CAP"]
+__all__ = ["Window", "DEFAULT_CAP", "split_for_display"]
 
 DEFAULT_CAP = 200
+TRIM_STEP = 25
+RECENT_CHUNK = 25
 MAX_STREAMS = 10
 
 
@@ -95,6 +97,20 @@ class Window:
         self.streams = self.streams[-MAX_STREAMS:]
 
     def _trim_oldest(self) -> None:
+        # Trim a step below the cap, so the next few live messages do not each shift the
+        # whole list (which would re-send all of it to the browser every time).
         if len(self.messages) > self.cap:
-            self.messages = self.messages[-self.cap :]
+            keep = self.cap - min(TRIM_STEP, self.cap // 4)
+            self.messages = self.messages[-keep:]
             self.has_more = True
+
+
+def split_for_display(messages: list[ChatMessage], chunk: int = RECENT_CHUNK) -> int:
+    """Where the stable older part ends and the small, often-changing recent part begins.
+
+    The split moves in steps of ``chunk``: a new message usually changes only the recent
+    part (at most ``chunk`` entries), not the whole window.
+    """
+    if len(messages) <= chunk:
+        return 0
+    return (len(messages) - 1) // chunk * chunk

@@ -81,13 +81,13 @@ def message_list() -> rx.Component:
                     padding="8px",
                 ),
                 rx.cond(
-                    ChatState.messages.length() > 0,
+                    ChatState.recent.length() > 0,
                     rx.center(rx.text("This is the beginning of the conversation.", size="1", color_scheme="gray"),
                               width="100%", padding="8px"),
                 ),
             ),
             rx.cond(
-                (ChatState.messages.length() == 0) & (ChatState.connection == "Connected"),
+                (ChatState.recent.length() == 0) & (ChatState.connection == "Connected"),
                 rx.center(
                     rx.vstack(
                         rx.icon("message-circle", size=32, color=rx.color("gray", 8), aria_hidden="true"),
@@ -99,6 +99,7 @@ def message_list() -> rx.Component:
                 ),
             ),
             rx.foreach(ChatState.messages, message_item),
+            rx.foreach(ChatState.recent, message_item),
             rx.foreach(ChatState.streams, message_item),
             rx.foreach(ChatState.questions, _question),
             rx.cond(

@@ -20,6 +20,7 @@ from ..chat.convert import excerpt
 from ..chat.errors import VIEWER_REASON
 from ..chat.models import ChatMessage, Member, PendingFile, Question
 from ..chat.session import Changes, ChatSession
+from ..chat.window import split_for_display
 from ..chat.convert import size_label
 from ..services import companion, files
 from .auth import AuthState
@@ -36,6 +37,9 @@ MAX_PENDING_FILES = 10
 
 class ChatState(AuthState):
     messages: list[ChatMessage] = []
+    """The older, stable part of the window (changes once every few dozen messages)."""
+    recent: list[ChatMessage] = []
+    """The newest few messages: a new message re-sends only these."""
     streams: list[ChatMessage] = []
     has_more: bool = False
     detached: bool = False
@@ -57,6 +61,7 @@ class ChatState(AuthState):
     show_people: bool = False
 
     _last_typing_sent: float = 0.0
+    _older_keys: list[str] = []
 
     # --- derived -------------------------------------------------------------------------
     @rx.var
@@ -130,7 +135,15 @@ class ChatState(AuthState):
     def _copy(self, session: ChatSession, changes: Changes) -> None:
         fields = changes.fields
         if "messages" in fields:
-            self.messages = list(session.window.messages)
+            window = session.window.messages
+            split = split_for_display(window)
+            older_keys = [m.key for m in window[:split]]
+            if older_keys != self._older_keys:
+                self.messages = window[:split]
+                self._older_keys = older_keys
+            recent = window[split:]
+            if [m.key for m in recent] != [m.key for m in self.recent]:
+                self.recent = recent
             self.has_more = session.window.has_more
             self.detached = session.window.detached
         if "streams" in fields:
