@@ -13,6 +13,7 @@ Screenshots go to ``tests/artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -205,8 +206,8 @@ class Person:
 
 
 @pytest.fixture(scope="session")
-def people(stack: Stack, browser: Browser) -> Iterator[Callable[..., Person]]:
-    """Factory: a new person signed up in their own browser context."""
+def everyone(stack: Stack, browser: Browser) -> Iterator[Callable[..., Person]]:
+    """Factory: a new person signed up in their own browser context (for the whole session)."""
     made: list[Person] = []
 
     def make(prefix: str = "user", *, color_scheme: str = "light", viewport: dict | None = None,
@@ -225,7 +226,25 @@ def people(stack: Stack, browser: Browser) -> Iterator[Callable[..., Person]]:
     make.admin = make("ada", exact=True)  # type: ignore[attr-defined]  # the first account: an admin
     yield make
     for person in made:
-        person.context.close()
+        with contextlib.suppress(Exception):
+            person.context.close()
+
+
+@pytest.fixture
+def people(everyone: Callable[..., Person]) -> Iterator[Callable[..., Person]]:
+    """Like ``everyone``, but the browsers a test opens close when it ends (fewer pages to render)."""
+    mine: list[Person] = []
+
+    def make(*args, **kwargs) -> Person:
+        person = everyone(*args, **kwargs)
+        mine.append(person)
+        return person
+
+    make.admin = everyone.admin  # type: ignore[attr-defined]
+    yield make
+    for person in mine:
+        with contextlib.suppress(Exception):
+            person.context.close()
 
 
 def signup(page: Page, name: str, password: str = PASSWORD) -> None:
@@ -252,6 +271,6 @@ def shot(page: Page, name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def admin(people: Callable[..., Person]) -> Person:
+def admin(everyone: Callable[..., Person]) -> Person:
     """The first account, made before any other: an admin (the tests share one database)."""
-    return people.admin  # type: ignore[attr-defined]
+    return everyone.admin  # type: ignore[attr-defined]

@@ -103,3 +103,14 @@ def test_viewer_cannot_post(admin, people):
     expect(vic.page.get_by_text("read-only access")).to_be_visible()
     expect(vic.page.get_by_role("button", name="Send")).to_be_disabled()
     admin.page.goto("/")
+
+
+def test_load_earlier_pages_back_through_the_history(people):
+    ray = people("ray")
+    more = ray.page.get_by_role("button", name="Load earlier")
+    expect(more).to_be_visible()  # the earlier tests wrote well over one page (50)
+    messages = ray.page.locator(".message")
+    before = messages.count()
+    more.click()
+    expect(messages).not_to_have_count(before)
+    assert messages.count() > before
