@@ -48,7 +48,7 @@ def _quote(message: ChatMessage) -> rx.Component:
     return rx.button(
         rx.icon("corner-down-right", size=14, aria_hidden="true"),
         rx.text.strong(message.reply_sender),
-        rx.text(message.reply_excerpt, as_="span", trim="both", class_name="quote-text"),
+        rx.text(message.reply_excerpt, as_="span", class_name="quote-text"),
         variant="ghost",
         size="1",
         color_scheme="gray",

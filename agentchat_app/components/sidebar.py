@@ -86,8 +86,9 @@ def _member_row(member: Member) -> rx.Component:
                 rx.hstack(
                     rx.text(member.user_id, weight="medium", size="2", class_name="member-name"),
                     rx.cond(member.is_me, rx.text("(you)", size="1", color_scheme="gray")),
+                    # Developer is the usual role: only agents, admins and viewers get a badge.
                     rx.cond(member.is_agent, role_badge(rx.Var.create("agent")), rx.cond(
-                        member.role != "", role_badge(member.role))),
+                        (member.role == "admin") | (member.role == "viewer"), role_badge(member.role))),
                     spacing="2",
                     align="center",
                 ),
