@@ -55,7 +55,13 @@ async def _start() -> None:
     from server.runtime import ServerRuntime
 
     runtime = ServerRuntime(current)
-    await runtime.start()
+    try:
+        await runtime.start()
+    except OSError as exc:
+        raise RuntimeError(
+            f"cannot start the companion server on {current.host}:{current.port} ({exc.strerror or exc}). "
+            "Set AGENTCHAT_PORT to a free port, or AGENTCHAT_SERVER_URL to a server that is already running."
+        ) from exc
     _state.runtime = runtime
     _state.url = runtime.url
     _state.store = runtime.manager.store

@@ -1,0 +1,92 @@
+"""The bridge against a real companion server: auth, history, reconnect with recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from agentchat_app import bridge as bridges
+from agentchat_app.chat.session import LOCAL_CONNECTION, ConnectionState
+from server.auth import issue_token
+from server.protocol import MessageType
+from server.runtime import ServerRuntime
+from server.settings import Settings
+
+SECRET = "b" * 48
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path, upload_dir=tmp_path / "uploads", jwt_secret=SECRET, port=free_port(),
+                    agents_enabled=False, response_delay_seconds=0)
+
+
+async def frames_until(bridge: bridges.Bridge, want, timeout: float = 10.0) -> list[dict]:
+    """Apply frames to the bridge's session until ``want(frame)``; returns what arrived."""
+    seen: list[dict] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            for frame in await bridge.next_batch(timeout=1.0):
+                bridge.session.apply(frame)
+                seen.append(frame)
+                if want(frame):
+                    return seen
+
+
+def is_type(kind: str, **data):
+    return lambda f: f.get("type") == kind and all((f.get("data") or {}).get(k) == v for k, v in data.items())
+
+
+async def test_bridge_resumes_after_a_server_restart(settings):
+    runtime = ServerRuntime(settings)
+    await runtime.start()
+    alice = bridges.open_bridge("tab-a", runtime.url, "alice", "developer",
+                                issue_token(SECRET, "alice", "developer"))
+    bob = bridges.open_bridge("tab-b", runtime.url, "bob", "developer", issue_token(SECRET, "bob", "developer"))
+    try:
+        await frames_until(alice, is_type(MessageType.HISTORY.value))
+        await frames_until(bob, is_type(MessageType.HISTORY.value))
+        assert alice.session.connection == ConnectionState.CONNECTED
+        assert await bob.send(MessageType.MESSAGE, {"text": "before"})
+        await frames_until(alice, lambda f: (f.get("data") or {}).get("text") == "before")
+        await frames_until(bob, lambda f: (f.get("data") or {}).get("text") == "before")
+
+        await runtime.stop()
+        await frames_until(alice, is_type(LOCAL_CONNECTION, state=ConnectionState.RECONNECTING))
+        assert not await alice.send(MessageType.MESSAGE, {"text": "lost?"})  # refused, never silently lost
+
+        runtime = ServerRuntime(settings)
+        await runtime.start()
+        await frames_until(bob, is_type(MessageType.AUTH_RESPONSE.value, success=True), timeout=20)
+        await frames_until(bob, is_type(MessageType.RECOVERY.value))
+        assert await bob.send(MessageType.MESSAGE, {"text": "after"})
+        await frames_until(alice, lambda f: (f.get("data") or {}).get("text") == "after", timeout=20)
+        texts = [m.text for m in alice.session.window.messages]
+        assert texts == ["before", "after"]
+        assert alice.session.connection == ConnectionState.CONNECTED
+    finally:
+        await bridges.close_all()
+        await runtime.stop()
+
+
+async def test_a_refused_token_stops_the_bridge(settings):
+    runtime = ServerRuntime(settings)
+    await runtime.start()
+    try:
+        bad = bridges.open_bridge("tab-x", runtime.url, "mallory", "developer",
+                                  issue_token("not-the-secret" * 4, "mallory", "admin"))
+        seen = await frames_until(bad, is_type(MessageType.AUTH_RESPONSE.value))
+        assert seen[-1]["data"]["success"] is False
+        await asyncio.sleep(0.3)
+        assert bad.closed and bad.session.connection == ConnectionState.DISCONNECTED
+    finally:
+        await bridges.close_all()
+        await runtime.stop()
