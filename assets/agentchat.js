@@ -24,7 +24,9 @@
   window.agentchatUnread = function () { return unread; };
 
   function noteMentions(root) {
-    var nodes = root.querySelectorAll ? root.querySelectorAll("[data-notify]") : [];
+    if (!root.querySelectorAll) { return; }
+    var nodes = Array.prototype.slice.call(root.querySelectorAll("[data-notify]"));
+    if (root.hasAttribute && root.hasAttribute("data-notify")) { nodes.push(root); }
     var fresh = 0;
     nodes.forEach(function (node) {
       var key = node.getAttribute("data-notify");

@@ -14,10 +14,15 @@ def test_two_people_see_each_other_messages_and_presence(admin, people):
     sidebar = alice.page.get_by_role("complementary", name="Users & Agents")
     expect(sidebar.locator(f'[data-member="{bob.name}"]')).to_contain_text("online")
 
+    bob.page.wait_for_timeout(1600)  # what was on screen at load is history, not news
+    bob.page.evaluate("() => { document.hasFocus = () => false; }")  # bob looks elsewhere
     alice.send(f"Hello @{bob.name}, welcome!")
     expect(bob.message("welcome!")).to_be_visible()
     expect(bob.message("welcome!").locator(".mention-me")).to_have_text(f"@{bob.name}")
     expect(bob.page.get_by_text(f"{alice.name} mentioned you")).to_be_visible()
+    expect(bob.page).to_have_title(re.compile(r"^\(1\) "))  # unread, in the tab title
+    bob.page.evaluate("() => { document.hasFocus = () => true; window.dispatchEvent(new Event('focus')); }")
+    expect(bob.page).not_to_have_title(re.compile(r"^\(\d+\) "))
 
     bob.composer().press_sequentially("typing something", delay=30)
     expect(alice.page.get_by_text(f"{bob.name} is typing…")).to_be_visible()
