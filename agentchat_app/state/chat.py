@@ -16,12 +16,11 @@ import reflex as rx
 from server.protocol import MessageType, Role, parse_mentions
 
 from ..bridge import Bridge, get_bridge, open_bridge
-from ..chat.convert import excerpt
+from ..chat.convert import excerpt, size_label
 from ..chat.errors import VIEWER_REASON
 from ..chat.models import ChatMessage, Member, PendingFile, Question
 from ..chat.session import Changes, ChatSession
 from ..chat.window import split_for_display
-from ..chat.convert import size_label
 from ..services import companion, files
 from .auth import AuthState
 
@@ -48,7 +47,6 @@ class ChatState(AuthState):
     questions: list[Question] = []
     connection: str = "Connecting"
     error: str = ""
-    notice: str = ""
 
     draft: str = ""
     suggestions: list[str] = []
