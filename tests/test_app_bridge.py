@@ -34,7 +34,8 @@ async def frames_until(bridge: bridges.Bridge, want, timeout: float = 10.0) -> l
     seen: list[dict] = []
     async with asyncio.timeout(timeout):
         while True:
-            for frame in await bridge.next_batch(timeout=1.0):
+            batch = await bridge.next_batch(timeout=1.0, limit=1)  # one at a time: none skipped
+            for frame in batch:
                 bridge.session.apply(frame)
                 seen.append(frame)
                 if want(frame):

@@ -8,6 +8,7 @@ changed into this state.  Sending goes straight to the bridge.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 
@@ -32,6 +33,7 @@ TYPING_EVERY_SECONDS = 2.0
 MAX_SUGGESTIONS = 6
 _MENTION_AT_END = re.compile(r"(?:^|\s)@([A-Za-z0-9_-]*)$")
 MAX_PENDING_FILES = 10
+log = logging.getLogger(__name__)
 
 
 class ChatState(AuthState):
@@ -124,7 +126,10 @@ class ChatState(AuthState):
                 batch = await bridge.next_batch(timeout=0.25 if session.needs_tick else 5.0)
                 changes = Changes()
                 for frame in batch:
-                    changes.merge(session.apply(frame))
+                    try:
+                        changes.merge(session.apply(frame))
+                    except Exception:  # one odd frame must not stop the session's updates
+                        log.exception("could not apply a %r frame", frame.get("type"))
                 if session.needs_tick:
                     changes.merge(session.tick())
         finally:
