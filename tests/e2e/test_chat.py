@@ -186,3 +186,22 @@ def test_rate_limit_is_explained_and_counts_down(people):
     expect(boxes[limited]).to_have_value(re.compile(r"quick \d\d"))  # the refused message is given back
     expect(alert).to_have_count(0, timeout=8_000)
     other.close()
+
+
+def test_keyboard_alone_reaches_the_composer_and_replies(people):
+    kay = people("kay")
+    kay.send("reply to me by keyboard")
+    kay.page.locator("body").click(position={"x": 5, "y": 400})
+    focused = ""
+    for _ in range(60):
+        kay.page.keyboard.press("Tab")
+        focused = kay.page.evaluate("() => document.activeElement?.getAttribute('aria-label') || ''")
+        if focused.startswith("Reply to"):
+            break
+    assert focused.startswith("Reply to"), focused
+    kay.page.keyboard.press("Enter")
+    expect(kay.page.locator("#reply-banner")).to_be_visible()
+    expect(kay.composer()).to_be_focused()
+    kay.page.keyboard.type("answered without a mouse")
+    kay.page.keyboard.press("Enter")
+    expect(kay.mine("answered without a mouse").locator(".reply-quote")).to_be_visible()
