@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from server.protocol import MessageType, encode, envelope
 
+from .chat.models import ChatMessage
 from .chat.session import LOCAL_CONNECTION, ChatSession, ConnectionState
 
 __all__ = ["Bridge", "open_bridge", "get_bridge", "close_bridge", "close_all", "watch_browsers", "BACKOFF_SECONDS"]
@@ -177,14 +178,23 @@ def get_bridge(key: str) -> Bridge | None:
     return bridge if bridge is not None and not bridge.closed else None
 
 
-def open_bridge(key: str, url: str, me: str, role: str, token: str) -> Bridge:
-    """The session's bridge, started if needed (a new user on the same tab gets a new one)."""
+def open_bridge(
+    key: str, url: str, me: str, role: str, token: str,
+    shown: list[ChatMessage] | None = None, has_more: bool = False,
+) -> Bridge:
+    """The session's bridge, started if needed (a new user on the same tab gets a new one).
+
+    ``shown`` is what the browser already displays (state survives a bridge: a worker restart,
+    a reaped bridge, a new token after a role change): the new bridge resumes after it.
+    """
     bridge = _bridges.get(key)
     if bridge is not None and not bridge.closed and bridge.session.me == me and bridge.token == token:
         return bridge
     if bridge is not None:
         asyncio.create_task(bridge.close())
-    bridge = Bridge(key, url, ChatSession(me, role), token)
+    session = ChatSession(me, role)
+    session.seed(shown or [], has_more)
+    bridge = Bridge(key, url, session, token)
     _bridges[key] = bridge
     bridge.start()
     _ensure_reaper()

@@ -91,3 +91,26 @@ async def test_a_refused_token_stops_the_bridge(settings):
     finally:
         await bridges.close_all()
         await runtime.stop()
+
+
+async def test_a_new_bridge_resumes_after_the_messages_already_shown(settings):
+    runtime = ServerRuntime(settings)
+    await runtime.start()
+    try:
+        first = bridges.open_bridge("tab-s", runtime.url, "sue", "developer", issue_token(SECRET, "sue", "developer"))
+        await frames_until(first, is_type(MessageType.HISTORY.value))
+        for text in ("one", "two"):
+            assert await first.send(MessageType.MESSAGE, {"text": text})
+            await frames_until(first, lambda f, t=text: (f.get("data") or {}).get("text") == t)
+        shown = list(first.session.window.messages)
+        # The reaper closed the bridge (the browser was away); the state still shows the messages.
+        await bridges.close_bridge("tab-s")
+        second = bridges.open_bridge("tab-s", runtime.url, "sue", "developer",
+                                     issue_token(SECRET, "sue", "developer"), shown=shown)
+        assert second is not first
+        seen = await frames_until(second, is_type(MessageType.RECOVERY.value))
+        assert not any(f.get("type") == MessageType.HISTORY.value for f in seen)
+        assert [m.text for m in second.session.window.messages] == ["one", "two"]
+    finally:
+        await bridges.close_all()
+        await runtime.stop()

@@ -123,3 +123,15 @@ def test_unknown_and_malformed_frames_change_nothing():
     session = signed_in()
     assert not session.apply({"type": "nonsense", "data": {}}).fields
     assert not session.apply({"type": str(MessageType.STATUS_UPDATE), "data": "oops"}).fields
+
+
+def test_a_seeded_session_resumes_after_what_the_browser_shows():
+    from agentchat_app.chat.convert import to_message
+
+    shown = [to_message(chat(i), me="alice", agents=set(), is_agent_response=False) for i in (4, 5)]
+    session = ChatSession("alice", "developer")
+    session.seed(shown, has_more=True)
+    assert session.loaded and session.last_message_id == 5 and session.window.has_more
+    session.apply(frame(MessageType.RECOVERY, lastMessageId=5, count=1, truncated=False))
+    session.apply(frame(MessageType.MESSAGE, **chat(6)))
+    assert [m.id for m in session.window.messages] == [4, 5, 6]

@@ -71,6 +71,17 @@ class ChatSession:
         """The first history page arrived: later messages are live (they may notify)."""
         self.loading_earlier = False
 
+    def seed(self, shown: list[ChatMessage], has_more: bool) -> None:
+        """Start from what the browser already shows, so the first connect asks for an exact
+        replay after its newest message (``lastMessageId``) instead of a fresh page."""
+        if not shown:
+            return
+        self.window.reset(list(shown), has_more)
+        ids = [m.id for m in shown if m.id]
+        if ids:
+            self.last_message_id = max(ids)
+            self.loaded = True
+
     # --- outgoing bookkeeping ---------------------------------------------------------------
     def new_client_id(self, text: str) -> int:
         client_id = time.time_ns() // 1000

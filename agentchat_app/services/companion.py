@@ -97,7 +97,14 @@ def _browser_probe(app: Any) -> Callable[[str], bool] | None:
 
     def connected(token: str) -> bool:
         namespace = getattr(app, "event_namespace", None)
-        return namespace is None or token in namespace.token_to_sid
+        if namespace is None:
+            return True
+        manager = getattr(namespace, "_token_manager", None)
+        if manager is None or not hasattr(manager, "token_to_socket"):
+            return token in namespace.token_to_sid
+        # The socket must be on *this* worker: with Redis, another worker's record can be cached here.
+        record = manager.token_to_socket.get(token)
+        return record is not None and record.instance_id == manager.instance_id
 
     return connected
 

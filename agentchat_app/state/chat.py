@@ -91,7 +91,8 @@ class ChatState(AuthState):
         if not await self._restore():
             return rx.redirect("/login")
         url = await companion.server_url()
-        open_bridge(self.router.session.client_token, url, self.user, self.role, self.session_token)
+        open_bridge(self.router.session.client_token, url, self.user, self.role, self.session_token,
+                    shown=[*self.messages, *self.recent], has_more=self.has_more)
         return ChatState.run_bridge
 
     @rx.event(background=True)
