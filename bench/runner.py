@@ -295,13 +295,17 @@ def run_group(
     rates and RSS are measured alone), then each round runs on each server in turn, the order
     rotating: a burst of someone else's work on this shared machine then hits all three alike
     instead of whichever server happened to be measured at the time.  Rooms without traffic
-    (the 10,000 idle connections) are opened and closed one server at a time.
+    (the 10,000 idle connections) and rooms with a slow reader are opened and closed one server
+    at a time.
     """
-    traffic = any(s.senders for s in group)
+    # A slow reader's room is never left open beside another server's: the megabytes queued in
+    # kernel buffers for the stalled client (the original never lets go of its own) would push
+    # the kernel's TCP memory accounting and slow down whichever server is measured next.
+    interleave = any(s.senders for s in group) and not any(s.slow_reader for s in group)
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
     rooms: dict[str, Room] = {}
     try:
-        if not traffic:
+        if not interleave:
             for name in servers:
                 room = rooms[name] = Room(group[0], name, _profiled(name, profile_dir))
                 room.open()
