@@ -5,7 +5,8 @@ Two subprocesses play two Reflex workers with ``REFLEX_REDIS_URL`` and
 session's state and opens its bridge to the companion server, then exits (it died, or nginx sent
 the browser elsewhere).  Worker 2 has no bridge for the session: it finds the session's state in
 Redis and rebuilds the bridge from it, as ``ChatState.load`` does on the ``hydrate_and_load``
-event Reflex sends on every socket (re)connect, and the bridge shows what was posted meanwhile.
+event Reflex sends on every socket (re)connect; the new bridge resumes after the messages on
+screen and receives exactly what was posted meanwhile (a ``recovery``, not a fresh page).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.redis
 REFLEX_REDIS_URL = os.environ.get("AGENTCHAT_TEST_REFLEX_REDIS", "redis://127.0.0.1:6379/1")
 
 WORKER = r'''
-import asyncio, json, sys
+import asyncio, inspect, json, sys
 import agentchat_app.agentchat_app  # noqa: F401  (the app object and its states)
 from reflex.istate.manager import StateManager
 from reflex.istate.manager.token import BaseStateToken
@@ -39,35 +40,48 @@ from agentchat_app.state.chat import ChatState
 
 phase, key, url, jwt = sys.argv[1:5]
 
-async def history_ids(bridge):
-    for _ in range(50):
+async def catch_up(bridge):
+    # The frames right after auth: ("history", ids) or ("recovery", ids replayed).
+    kind, ids, expected = None, [], None
+    for _ in range(100):
         for frame in await bridge.next_batch(timeout=5.0):
-            if frame["type"] == "auth_response" and not frame["data"]["success"]:
+            t, data = frame["type"], frame.get("data") or {}
+            if t == "auth_response" and not data.get("success"):
                 raise SystemExit(f"auth refused: {frame}")
-            if frame["type"] == "history":
-                return [m["data"]["id"] for m in frame["data"]["messages"]]
-    raise SystemExit("no history frame")
+            if t == "history":
+                return "history", [m["data"]["id"] for m in data["messages"]]
+            if t == "recovery":
+                kind, expected = "recovery", data["count"]
+            elif kind == "recovery" and t in ("message", "agent_response"):
+                ids.append(data["id"])
+            if kind == "recovery" and len(ids) >= expected:
+                return kind, ids
+    raise SystemExit("no catch-up frames")
 
 async def main():
     manager = StateManager.create()
     token = BaseStateToken(ident=key, cls=State)
     out = {"manager": type(manager).__name__}
     if phase == "first":
+        bridge = open_bridge(key, url, "mover", "developer", jwt)
+        out["catch_up"] = await catch_up(bridge)
         async with manager.modify_state(token) as root:
             chat = await root.get_state(ChatState)
             chat.user, chat.role, chat.session_token = "mover", "developer", jwt
             chat.draft = "half a sentence"
-            chat.messages = [ChatMessage(key="m1", id=1, sender="mover", text="hello")]
-        bridge = open_bridge(key, url, "mover", "developer", jwt)
-        out["history"] = await history_ids(bridge)
+            chat.messages = [ChatMessage(key=f"m{i}", id=i, sender="x", text="shown") for i in out["catch_up"][1]]
         await close_bridge(key)
     else:
         root = await manager.get_state(token)
         chat = await root.get_state(ChatState)
         out["had_bridge"] = get_bridge(key) is not None
         out.update(user=chat.user, role=chat.role, draft=chat.draft, shown=[m.id for m in chat.messages])
-        bridge = open_bridge(key, url, chat.user, chat.role, chat.session_token)
-        out["history"] = await history_ids(bridge)
+        # What ChatState.load does on the worker that receives the reconnect.
+        extra = {}
+        if "shown" in inspect.signature(open_bridge).parameters:
+            extra = {"shown": [*chat.messages, *getattr(chat, "recent", [])], "has_more": chat.has_more}
+        bridge = open_bridge(key, url, chat.user, chat.role, chat.session_token, **extra)
+        out["catch_up"] = await catch_up(bridge)
         await close_bridge(key)
     await manager.close()
     print("RESULT " + json.dumps(out), flush=True)
@@ -108,18 +122,22 @@ def run_worker(phase: str, key: str, url: str, jwt: str, data_dir: Path) -> dict
 async def test_session_moves_between_reflex_workers(reflex_redis: str, tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "server", AGENTCHAT_AGENTS_ENABLED="false").start()
     try:
+        other = await connect_as(server.url, "other")
+        before = await other.say("on screen before the move")
+
         first = run_worker("first", reflex_redis, server.url, token("mover"), tmp_path / "w1")
         assert first["manager"] == "StateManagerRedis"
+        assert first["catch_up"] == ["history", [before["id"]]]
 
-        other = await connect_as(server.url, "other")  # posted while the session moves
-        posted = await other.say("while you were moving")
+        posted = await other.say("while you were moving")  # the session is between workers
         await other.close()
 
         second = run_worker("second", reflex_redis, server.url, token("mover"), tmp_path / "w2")
         assert second["had_bridge"] is False, "a new worker starts without the bridge"
         assert (second["user"], second["role"], second["draft"], second["shown"]) == (
-            "mover", "developer", "half a sentence", [1]
+            "mover", "developer", "half a sentence", [before["id"]]
         ), "the session's state came through Redis"
-        assert posted["id"] in second["history"], "the rebuilt bridge shows what was posted meanwhile"
+        # The rebuilt bridge resumes after what is on screen: exactly the message it missed.
+        assert second["catch_up"] == ["recovery", [posted["id"]]]
     finally:
         server.stop()
