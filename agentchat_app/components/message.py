@@ -18,6 +18,9 @@ def safe_markdown(text: rx.Var[str]) -> rx.Component:
         use_raw=False,
         use_math=False,
         use_katex=False,
+        # Images are not fetched: an agent echoing "![](https://tracker/...)" from a user
+        # would otherwise make every reader's browser call that address.
+        component_map={"img": lambda _value: rx.text.span("[image]", class_name="md-image")},
         class_name="agent-markdown",
     )
 

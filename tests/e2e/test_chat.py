@@ -120,6 +120,10 @@ def test_user_text_is_never_html(people, admin):
     mallory.send("/task add <img src=y onerror=alert(3)> **bold**")
     echoed = mallory.page.locator(".message.from-agent", has_text="<img src=y onerror=alert(3)>")
     expect(echoed.last).to_be_visible()
+    mallory.send("/task add ![pixel](http://127.0.0.1:9/track.png) [click](javascript:alert(4))")
+    tracked = mallory.page.locator(".message.from-agent", has_text="[image]").last
+    expect(tracked).to_be_visible()
+    assert tracked.locator("a[href^='javascript']").count() == 0
     assert mallory.page.locator(".message img").count() == 0
     assert mallory.page.locator(".message script").count() == 0
     mallory.page.wait_for_timeout(500)
