@@ -16,6 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -333,6 +334,23 @@ class ChatHub:
         except Exception:
             log.exception("could not record last seen for %s", ", ".join(users))
 
+    def _note_presence(self, data: dict[str, Any]) -> None:
+        """Keep the roster current with presence from other processes (scale-out)."""
+        user_id = data["userId"]
+        if user_id not in self.roster:
+            self.spawn(self._learn_member(user_id))  # first seen on another process
+        elif data.get("status") == "offline" and data.get("lastSeen"):
+            self.roster.seen(user_id, datetime.fromisoformat(data["lastSeen"].replace("Z", "+00:00")))
+
+    async def _learn_member(self, user_id: str) -> None:
+        try:
+            user = await self.store.get_user(user_id)
+        except Exception:
+            log.exception("could not load %s into the roster", user_id)
+            return
+        if user is not None and user_id not in self.roster:
+            self.roster.add(Member(user.name, user.role, user.is_agent, user.last_seen))
+
     def _publish_presence(self, user_id: str, status: str, when: Any = None) -> None:
         now = p.iso(p.utc_now())
         data = {"userId": user_id, "status": status, "lastSeen": p.iso(when) if when else None, "timestamp": now}
@@ -372,6 +390,8 @@ class ChatHub:
             waiter = self.question_waiters.pop(data["questionId"], None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(data.get("answer") if data.get("status") == "answered" else None)
+        elif kind is MessageType.USER_PRESENCE:
+            self._note_presence(event.data)
         elif kind is MessageType.STOP_AGENT:
             agent, by = event.data["agent"], event.data.get("by", "")
             for callback in list(self.stop_callbacks):

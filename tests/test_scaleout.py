@@ -333,13 +333,14 @@ async def test_presence_is_shared(cluster: dict[str, ServerProcess]) -> None:
     watch_b = await connect_as(b.url, "pwatch_b")
     await skip_catch_up(watch_b)
 
-    on_a = await connect_as(a.url, "pres_user")
+    on_a = await connect_as(a.url, "pres_user", role="admin")  # a user B has never seen
     await wait_presence(watch_b, "pres_user", "online", 5)
+    await asyncio.sleep(0.2)  # B looks the newcomer up in the database
     checker = await Client.connect(b.url)
     response = await checker.auth("pres_check")
     assert "pres_user" in response["users"], "B's auth_response counts A's connections"
     member = next(m for m in response["members"] if m["userId"] == "pres_user")
-    assert member["status"] == "online"
+    assert (member["status"], member["role"], member["isAgent"]) == ("online", "admin", False)
     await checker.close()
 
     # A second tab on the other process: closing one tab changes nothing, closing both goes offline.
@@ -348,6 +349,11 @@ async def test_presence_is_shared(cluster: dict[str, ServerProcess]) -> None:
     assert "offline" not in await presence_events(watch_b, "pres_user", 0.5)
     await on_b.close()
     await wait_presence(watch_b, "pres_user", "offline", 5)
+    checker = await Client.connect(a.url)  # A learns the last-seen time from B's event
+    response = await checker.auth("pres_check")
+    member = next(m for m in response["members"] if m["userId"] == "pres_user")
+    assert member["status"] == "offline" and member["lastSeen"] is not None
+    await checker.close()
     await watch_b.close()
 
 
