@@ -290,7 +290,7 @@ async def bench_one(name: str, processes: int, use_redis: bool, args: argparse.N
 
 def print_table(results: list[dict[str, Any]]) -> None:
     head = (f"{'setup':<16}{'steady p50':>11}{'p95':>9}{'p99':>9}{'max':>9}{'deliv/s':>10}"
-            f"{'burst msg/s':>13}{'deliv/s':>10}{'b-p99':>9}{'ok':>6}")
+            f"{'burst msg/s':>13}{'deliv/s':>10}{'b-p99':>9}{'ok':>6}{'load':>7}")
     print(head)
     print("-" * len(head))
     for r in results:
@@ -299,7 +299,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
               and not r["out_of_order"] and not r["duplicates"])
         print(f"{r['setup']:<16}{s['p50_ms']:>9.1f}ms{s['p95_ms']:>7.1f}ms{s['p99_ms']:>7.1f}ms{s['max_ms']:>7.1f}ms"
               f"{s['deliveries_per_s']:>10}{b['msgs_per_s'] or 0:>13}{b['deliveries_per_s'] or 0:>10}"
-              f"{b['p99_ms']:>7.1f}ms{'yes' if ok else 'NO':>6}")
+              f"{b['p99_ms']:>7.1f}ms{'yes' if ok else 'NO':>6}{r['load_avg_1m']:>7.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -321,7 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="agentchat-scaleout-") as tmp:
         for name, processes, use_redis in setups:
             print(f"running {name} ...", flush=True)
-            results.append(asyncio.run(bench_one(name, processes, use_redis, args, Path(tmp))))
+            result = asyncio.run(bench_one(name, processes, use_redis, args, Path(tmp)))
+            # Other work on a shared machine skews latency: record how busy it was.
+            result["load_avg_1m"] = round(os.getloadavg()[0], 2)
+            results.append(result)
     print()
     print(f"{args.receivers} receivers, {args.senders} senders; steady {args.rate:g} msg/s for {args.seconds:g} s; "
           f"burst {args.burst} messages")

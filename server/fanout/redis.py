@@ -172,6 +172,8 @@ class RedisFanout(Fanout):
         assert reorder is not None
         self._hand_over(reorder.push(event))
         if reorder.needs_repair:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("Redis fan-out: id %s waits for id %d", event.message_id, reorder.last + 1)
             self._schedule_repair(self.reorder_wait)
 
     def _hand_over(self, events: list[Event]) -> None:
