@@ -353,7 +353,9 @@ class ChatHub:
 
     def _publish_presence(self, user_id: str, status: str, when: Any = None) -> None:
         now = p.iso(p.utc_now())
-        data = {"userId": user_id, "status": status, "lastSeen": p.iso(when) if when else None, "timestamp": now}
+        member = self.roster.get(user_id)
+        data = {"userId": user_id, "status": status, "lastSeen": p.iso(when) if when else None, "timestamp": now,
+                "role": member.role if member else None, "isAgent": member.is_agent if member else user_id in self.agents}
         self.publish(MessageType.USER_PRESENCE, data)
 
     # publishing and delivery ------------------------------------------------------------------

@@ -50,6 +50,9 @@ class Roster:
     def __len__(self) -> int:
         return len(self._members)
 
+    def get(self, name: str) -> Member | None:
+        return self._members.get(name)
+
     def add(self, member: Member) -> None:
         self._members[member.name] = member
         self._by_last_seen[member.name] = None

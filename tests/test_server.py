@@ -93,7 +93,8 @@ async def test_every_connection_of_every_user_gets_broadcasts(server: ServerProc
 async def test_presence_follows_the_last_connection(server: ServerProcess) -> None:
     observer = await connect_as(server.url, "observer")
     tab1 = await connect_as(server.url, "tabby")
-    await observer.expect("user_presence", userId="tabby", status="online")
+    online = await observer.expect("user_presence", userId="tabby", status="online")
+    assert online["role"] == "developer" and online["isAgent"] is False
     tab2 = await connect_as(server.url, "tabby")
     await tab1.close()
     # One tab of two closed: no offline.
