@@ -72,6 +72,12 @@ def test_presence_status_and_progress():
     assert session.members["bob"].online
 
 
+def test_someone_new_arrives_with_their_role():
+    session = signed_in()
+    session.apply(frame(MessageType.USER_PRESENCE, userId="vera", status="online", role="viewer", isAgent=False))
+    assert (session.members["vera"].role, session.members["vera"].online) == ("viewer", True)
+
+
 def test_typing_expires_after_six_seconds():
     clock = Clock()
     session = signed_in(clock)

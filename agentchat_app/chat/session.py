@@ -307,8 +307,14 @@ class ChatSession:
             return Changes()
         member = self.members.get(name) or Member(user_id=name, is_me=name == self.me)
         online = data.get("status") == "online"
+        extra: dict[str, Any] = {}
+        if isinstance(data.get("role"), str):  # someone new: the presence frame says who they are
+            extra["role"] = data["role"]
+        if isinstance(data.get("isAgent"), bool):
+            extra["is_agent"] = member.is_agent or data["isAgent"]
         self.members[name] = dataclasses.replace(
-            member, online=online, last_seen="" if online else last_seen_label(data.get("lastSeen") or data.get("timestamp"))
+            member, online=online, last_seen="" if online else last_seen_label(data.get("lastSeen") or data.get("timestamp")),
+            **extra,
         )
         changes = Changes(fields={"members"})
         if not online and name in self.typing:
