@@ -337,8 +337,11 @@ class ChatHub:
     def _note_presence(self, data: dict[str, Any]) -> None:
         """Keep the roster current with presence from other processes (scale-out)."""
         user_id = data["userId"]
-        if user_id not in self.roster:
-            self.spawn(self._learn_member(user_id))  # first seen on another process
+        if user_id not in self.roster:  # first seen on another process
+            if isinstance(data.get("role"), str):
+                self.roster.add(Member(user_id, data["role"], bool(data.get("isAgent")), None))
+            else:
+                self.spawn(self._learn_member(user_id))
         elif data.get("status") == "offline" and data.get("lastSeen"):
             self.roster.seen(user_id, datetime.fromisoformat(data["lastSeen"].replace("Z", "+00:00")))
 
