@@ -114,6 +114,11 @@ class ChatHub:
         self.presence = presence
         self.limiter = limiter
         self.clients: set[Client] = set()
+        # Broadcast targets: authenticated, caught up and not being dropped.  Kept up to date
+        # as clients come and go, so a broadcast is one ``websockets.broadcast`` call.
+        self.live: dict[ServerConnection, Client] = {}
+        self.syncing: set[Client] = set()
+        self._sent_since_sweep = False
         self.by_user: dict[str, set[Client]] = {}
         self.agents: dict[str, AgentInfo] = {}
         self.statuses: dict[str, dict[str, Any]] = {}
@@ -143,6 +148,7 @@ class ChatHub:
         self.last_id = await self.store.latest_id()
         await self.presence.start(self._presence_changed)
         await self.fanout.start(self.deliver)
+        self.spawn(self._sweep_slow_clients(), name="slow-client-sweep")
         # Shared presence (Redis): other processes list our agents, online while we live.
         hosted = {name: info.description for name, info in self.agents.items() if info.in_process}
         for name in await self.presence.register_agents(hosted, hosted=True):
@@ -171,6 +177,8 @@ class ChatHub:
             pass
         finally:
             self.clients.discard(client)
+            self.live.pop(ws, None)
+            self.syncing.discard(client)
             await self._forget(client)
 
     async def _send(self, client: Client, frame: bytes) -> None:
@@ -234,6 +242,7 @@ class ChatHub:
         # From here on the client receives broadcasts, held back until its catch-up is sent.
         client.identity = identity
         client.syncing = True
+        self.syncing.add(client)
         self.by_user.setdefault(identity.user_id, set()).add(client)
         came_online = await self.presence.connect(identity.user_id, client.id)
         try:
@@ -255,6 +264,9 @@ class ChatHub:
                     await self._send(client, event.frame)
         finally:
             client.syncing = False
+            self.syncing.discard(client)
+            if not client.dropping and client in self.clients:
+                self.live[client.ws] = client
         if came_online:
             self._publish_presence(identity.user_id, "online")
         log.info("%s authenticated as %s (%s)", client.id[:8], identity.user_id, identity.role.value)
@@ -405,15 +417,8 @@ class ChatHub:
                 except Exception:
                     log.exception("stop callback failed for %s", agent)
 
-        if event.target_user is not None:
-            targets = list(self.by_user.get(event.target_user, ()))
-        elif kind in PUBLIC_EVENTS:
-            targets = self.clients if event.exclude_user is None else [
-                c for c in self.clients if c.user_id != event.exclude_user
-            ]
-        else:
-            targets = []
-        self._broadcast(targets, event)
+        if event.target_user is not None or kind in PUBLIC_EVENTS:
+            self._broadcast(event)
 
         if kind in (MessageType.MESSAGE, MessageType.AGENT_RESPONSE):
             self._remember(event)
@@ -434,34 +439,50 @@ class ChatHub:
         self.recent.append({"type": event.kind.value, "data": event.data})
         self._history_frame = None
 
-    def _broadcast(self, targets: Any, event: Event) -> None:
+    def _broadcast(self, event: Event) -> None:
+        """Encoded once, written to every target without awaiting any of them."""
+        if event.target_user is not None:
+            targets = self.by_user.get(event.target_user, ())
+            for client in targets:
+                if client.syncing:
+                    client.pending.append(event)
+            connections: Any = [c.ws for c in targets if c.ws in self.live]
+        else:
+            exclude = event.exclude_user
+            for client in self.syncing:
+                if client.user_id != exclude:
+                    client.pending.append(event)
+            connections = self.live if exclude is None else [
+                ws for ws, c in self.live.items() if c.user_id != exclude
+            ]
+        if connections:
+            broadcast(connections, event.frame, text=True)
+            self._sent_since_sweep = True
+
+    async def _sweep_slow_clients(self, interval: float = 0.2) -> None:
+        """Disconnect clients whose unsent backlog passed the limit (they stopped reading)."""
         limit = self.settings.max_send_buffer_bytes
-        ready = []
-        for client in targets:
-            if client.identity is None or client.dropping:
+        while True:
+            await asyncio.sleep(interval)
+            if not self._sent_since_sweep:
                 continue
-            if client.syncing:
-                client.pending.append(event)
-                continue
-            transport = client.ws.transport
-            if transport is not None and transport.get_write_buffer_size() > limit:
-                self._drop_slow(client)
-                continue
-            ready.append(client.ws)
-        if ready:
-            broadcast(ready, event.frame, text=True)
+            self._sent_since_sweep = False
+            for ws, client in list(self.live.items()):
+                transport = ws.transport
+                if transport is not None and transport.get_write_buffer_size() > limit:
+                    self._drop_slow(client)
 
     def _drop_slow(self, client: Client) -> None:
         if client.dropping:
             return
         client.dropping = True
+        self.live.pop(client.ws, None)
         log.warning("closing %s's connection: it fell too far behind", client.user_id)
         self.spawn(client.ws.close(CLOSE_TOO_SLOW, "client too slow"))
         transport = client.ws.transport
         # The close frame cannot get through a full buffer: abort after a grace period.
         asyncio.get_running_loop().call_later(2.0, transport.abort)
-        # ``handle`` forgets the client when its connection ends; the set is not touched
-        # here because the caller is iterating over it.
+        # ``handle`` forgets the client (presence, by_user) when its connection ends.
 
     # frame handlers ----------------------------------------------------------------------------
     async def _on_message(self, client: Client, data: p.ChatMessageData) -> None:
@@ -525,6 +546,7 @@ class ChatHub:
             client_id=encode_client_id(client_id),
             stream_id=stream_id,
             extra=extra or {},
+            created_at=p.utc_now(),  # explicit: no default factory to run per message
         )
         return await self.store.append(draft, on_commit=self._publish_row)
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, func, text
+from sqlalchemy import event, func, insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, create_engine, select
 
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
 BATCH_MAX = 512
+_MESSAGE_COLUMNS = tuple(c.name for c in Message.__table__.columns if c.name != "id")
 MESSAGE_ORDER_LOCK = 7431002
 """PostgreSQL advisory lock held by each message insert transaction (7431001 guards migrations)."""
 
@@ -176,8 +177,13 @@ class SqlStore(Store):
             # committed in the same order and a reader that sees id N sees every id below it
             # (the Redis fan-out repairs its order from the database on that promise).
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MESSAGE_ORDER_LOCK})
-        session.add_all(drafts)
-        session.flush()
+        # One multi-row INSERT ... RETURNING for the batch (Core, not the ORM unit of work):
+        # ids come back in the order of the drafts.
+        statement = insert(Message).returning(Message.__table__.c.id, sort_by_parameter_order=True)
+        rows = [{name: getattr(draft, name) for name in _MESSAGE_COLUMNS} for draft in drafts]
+        ids = session.execute(statement, rows).scalars().all()
+        for draft, message_id in zip(drafts, ids):
+            draft.id = message_id
         return drafts
 
     async def message_exists(self, message_id: int) -> bool:
