@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import reflex as rx
 
 from ..services import accounts
@@ -47,13 +50,13 @@ class AuthState(rx.State):
         if await self._restore():
             return rx.redirect("/")
 
-    @rx.event
-    async def sign_in(self, form: dict[str, str]):
+    async def _enter(self, action: Callable[[str, str], Awaitable[Any]], form: dict[str, str]):
+        """Sign in or sign up: show "busy", then the chat or the error next to the form."""
         self.form_error = ""
         self.busy = True
         yield
         try:
-            found = await accounts.sign_in(str(form.get("username", "")), str(form.get("password", "")))
+            found = await action(str(form.get("username", "")), str(form.get("password", "")))
         except accounts.AccountError as exc:
             self.form_error = str(exc)
             self.busy = False
@@ -63,19 +66,14 @@ class AuthState(rx.State):
         yield rx.redirect("/")
 
     @rx.event
+    async def sign_in(self, form: dict[str, str]):
+        async for update in self._enter(accounts.sign_in, form):
+            yield update
+
+    @rx.event
     async def sign_up(self, form: dict[str, str]):
-        self.form_error = ""
-        self.busy = True
-        yield
-        try:
-            found = await accounts.sign_up(str(form.get("username", "")), str(form.get("password", "")))
-        except accounts.AccountError as exc:
-            self.form_error = str(exc)
-            self.busy = False
-            return
-        self.user, self.role, self.session_token = found.name, found.role, found.token
-        self.busy = False
-        yield rx.redirect("/")
+        async for update in self._enter(accounts.sign_up, form):
+            yield update
 
     @rx.event
     async def sign_out(self):
