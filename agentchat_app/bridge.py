@@ -24,7 +24,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from server.protocol import MessageType, encode, envelope
+from agentchat_client.protocol import MessageType, client_frame
 
 from .chat.models import ChatMessage
 from .chat.session import LOCAL_CONNECTION, ChatSession, ConnectionState
@@ -89,7 +89,7 @@ class Bridge:
         if ws is None:
             return False
         try:
-            await ws.send(encode(envelope(message_type, data)).decode())
+            await ws.send(client_frame(message_type, data).decode())
         except ConnectionClosed:
             return False
         return True
@@ -120,7 +120,7 @@ class Bridge:
         while not self.closed:
             try:
                 async with connect(self.url, open_timeout=5, max_size=None, ping_interval=15, ping_timeout=15) as ws:
-                    await ws.send(encode(envelope(MessageType.AUTH, self._auth_data())).decode())
+                    await ws.send(client_frame(MessageType.AUTH, self._auth_data()).decode())
                     first = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
                     self._push(first)
                     if first.get("type") != MessageType.AUTH_RESPONSE or not (first.get("data") or {}).get("success"):

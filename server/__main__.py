@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "token":
         from .auth import issue_token, load_secret
-        from .protocol import is_valid_username
+        from agentchat_client.protocol import is_valid_username
 
         if not is_valid_username(args.name):
             print("error: a user name is 1-32 letters, digits, '_' or '-'", file=sys.stderr)

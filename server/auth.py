@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jwt
 
-from .protocol import Role, is_valid_username, utc_now
+from agentchat_client.protocol import Role, is_valid_username, utc_now
 from .settings import Settings
 
 __all__ = ["Identity", "TokenError", "issue_token", "verify_token", "load_secret"]

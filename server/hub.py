@@ -23,11 +23,11 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 
-from . import protocol as p
+from agentchat_client import protocol as p
 from .auth import Identity, TokenError, verify_token
 from .fanout import Event, Fanout
 from .presence import Presence
-from .protocol import ErrorCode, MessageType, ProtocolError, Role
+from agentchat_client.protocol import ErrorCode, MessageType, ProtocolError, Role
 from .ratelimit import RateLimiter
 from .roster import Member, Roster
 from .serialize import attachment_meta, encode_client_id, message_envelope, status_data
@@ -193,7 +193,7 @@ class ChatHub:
             kind, payload = p.decode_frame(raw)
             ref = getattr(payload, "id", None) if kind is MessageType.MESSAGE else None
             if kind is MessageType.PING:
-                await self._send(client, p.encode(p.envelope(MessageType.PONG, {"timestamp": p.iso(p.utc_now())})))
+                await self._send(client, p.pong_frame())
                 return
             if kind is MessageType.AUTH:
                 await self._auth(client, payload)  # type: ignore[arg-type]
@@ -211,14 +211,14 @@ class ChatHub:
         except Exception:
             log.exception("error handling a frame from %s", client.user_id or "unauthenticated client")
             await self._send(
-                client, p.error(ErrorCode.INTERNAL_ERROR, "Something went wrong on the server; please try again")
+                client, p.error_frame(ErrorCode.INTERNAL_ERROR, "Something went wrong on the server; please try again")
             )
 
     # auth ----------------------------------------------------------------------------------
     async def _auth_failed(self, client: Client, code: ErrorCode, message: str) -> None:
         data = {"success": False, "error": {"code": code.value, "message": message}}
-        await self._send(client, p.encode(p.envelope(MessageType.AUTH_RESPONSE, data)))
-        await self._send(client, p.error(code, message))
+        await self._send(client, p.server_frame(MessageType.AUTH_RESPONSE, data))
+        await self._send(client, p.error_frame(code, message))
 
     async def _auth(self, client: Client, data: p.AuthData) -> None:
         if client.identity is not None:
@@ -246,10 +246,10 @@ class ChatHub:
         self.by_user.setdefault(identity.user_id, set()).add(client)
         came_online = await self.presence.connect(identity.user_id, client.id)
         try:
-            await self._send(client, p.encode(p.envelope(MessageType.AUTH_RESPONSE, await self._welcome(client))))
+            await self._send(client, p.server_frame(MessageType.AUTH_RESPONSE, await self._welcome(client)))
             last_sent = await self._catch_up(client, data.lastMessageId)
             for status in list(self.statuses.values()):
-                await self._send(client, p.encode(p.envelope(MessageType.STATUS_UPDATE, status)))
+                await self._send(client, p.server_frame(MessageType.STATUS_UPDATE, status))
             for question in list(self.questions.values()):
                 if question.to == identity.user_id:
                     await self._send(client, question.frame)
@@ -299,7 +299,7 @@ class ChatHub:
             # The same recent page for every newcomer until the next message: encoded once.
             if self._history_frame is None:
                 frame = {"beforeId": None, "messages": list(self.recent), "hasMore": self.recent_has_older}
-                self._history_frame = p.encode(p.envelope(MessageType.HISTORY, frame))
+                self._history_frame = p.server_frame(MessageType.HISTORY, frame)
             newest = self.recent[-1]["data"]["id"] if self.recent else 0
             await self._send(client, self._history_frame)
             return newest
@@ -307,7 +307,7 @@ class ChatHub:
         info: dict[str, Any] = {"lastMessageId": last_message_id, "count": len(rows), "truncated": truncated}
         if truncated and rows:
             info["oldestId"] = rows[0].id
-        await self._send(client, p.encode(p.envelope(MessageType.RECOVERY, info)))
+        await self._send(client, p.server_frame(MessageType.RECOVERY, info))
         for row in rows:
             await self._send(client, p.encode(message_envelope(row)))
         return rows[-1].id if rows else last_message_id  # type: ignore[return-value]
@@ -382,7 +382,7 @@ class ChatHub:
         exclude_user: str | None = None,
         target_user: str | None = None,
     ) -> None:
-        frame = p.encode(p.envelope(kind, data))
+        frame = p.server_frame(kind, data)
         self.fanout.publish(Event(kind, frame, exclude_user=exclude_user, target_user=target_user, _data=data))
 
     def _publish_row(self, row: Message) -> None:
@@ -592,12 +592,12 @@ class ChatHub:
     async def _on_history(self, client: Client, data: p.HistoryData) -> None:
         rows, has_more = await self.store.history(data.beforeId, data.limit)
         frame = {"beforeId": data.beforeId, "messages": [message_envelope(r) for r in rows], "hasMore": has_more}
-        await self._send(client, p.encode(p.envelope(MessageType.HISTORY, frame)))
+        await self._send(client, p.server_frame(MessageType.HISTORY, frame))
 
     async def _on_search(self, client: Client, data: p.SearchData) -> None:
         rows = await self.store.search(data.query, data.limit)
         frame = {"query": data.query, "messages": [message_envelope(r) for r in rows]}
-        await self._send(client, p.encode(p.envelope(MessageType.SEARCH, frame)))
+        await self._send(client, p.server_frame(MessageType.SEARCH, frame))
 
     async def _on_typing(self, client: Client, data: p.TypingData) -> None:
         identity = client.identity

@@ -24,7 +24,7 @@ from .backends import make_fanout, make_limiter, make_presence
 from .fanout import Event
 from .hub import ChatHub, StopCallback
 from .message_parser import MessageParser, ParsedMessage
-from .protocol import AgentState, MessageType, ProtocolError
+from agentchat_client.protocol import AgentState, MessageType, ProtocolError
 from .serialize import to_parsed
 from .settings import Settings, get_settings
 from .store import Message, Store, open_store

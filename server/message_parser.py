@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .protocol import parse_mentions, utc_now
+from agentchat_client.protocol import parse_mentions, utc_now
 
 __all__ = ["ParsedMessage", "MessageParser"]
 

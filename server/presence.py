@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
 
-from .protocol import utc_now
+from agentchat_client.protocol import utc_now
 
 __all__ = ["Presence", "LocalPresence", "PresenceChange"]
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from .protocol import iso
+from agentchat_client.protocol import iso
 
 __all__ = ["Member", "Roster", "ROSTER_LIMIT"]
 

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from .message_parser import ParsedMessage
-from .protocol import MessageType, envelope, iso
+from agentchat_client.protocol import MessageType, iso, server_envelope
 from .store.models import AgentStatusRow, Attachment, Message
 
 __all__ = ["message_envelope", "attachment_meta", "status_data", "to_parsed", "encode_client_id"]
@@ -50,7 +50,7 @@ def message_envelope(row: Message) -> dict[str, Any]:
         kind = MessageType.MESSAGE
     if row.extra:
         data.update(row.extra)
-    return envelope(kind, data)
+    return server_envelope(kind, data)  # type: ignore[call-overload]
 
 
 def status_data(row: AgentStatusRow) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from server.agents.client import AgentClient, AuthError
 from server.agents.testing import ChatTestClient
 from server.auth import issue_token
 from server.message_parser import ParsedMessage
-from server.protocol import AgentState, ErrorCode, MessageType
+from agentchat_client.protocol import AgentState, ErrorCode, MessageType
 from server.runtime import ServerRuntime
 from server.settings import Settings
 

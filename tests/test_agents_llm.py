@@ -16,7 +16,7 @@ import pytest_asyncio
 
 from server.agents.testing import ChatTestClient
 from server.auth import issue_token
-from server.protocol import AgentState, MessageType
+from agentchat_client.protocol import AgentState, MessageType
 from server.runtime import ServerRuntime
 from server.settings import Settings
 

@@ -10,7 +10,7 @@ import pytest
 from agentchat_app import bridge as bridges
 from agentchat_app.chat.session import LOCAL_CONNECTION, ConnectionState
 from server.auth import issue_token
-from server.protocol import MessageType
+from agentchat_client.protocol import MessageType
 from server.runtime import ServerRuntime
 from server.settings import Settings
 

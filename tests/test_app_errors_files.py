@@ -6,7 +6,7 @@ import time
 
 from agentchat_app.chat.errors import friendly_error
 from agentchat_app.services import files
-from server.protocol import ErrorCode
+from agentchat_client.protocol import ErrorCode
 
 
 def test_errors_in_plain_words():

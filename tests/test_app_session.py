@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentchat_app.chat.session import LOCAL_CONNECTION, ChatSession, ConnectionState
-from server.protocol import ErrorCode, MessageType
+from agentchat_client.protocol import ErrorCode, MessageType
 
 
 class Clock:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from server.auth import TokenError, issue_token, load_secret, verify_token
-from server.protocol import Role
+from agentchat_client.protocol import Role
 from server.settings import Settings
 
 SECRET = "unit-secret-unit-secret-unit-secret"

@@ -6,7 +6,7 @@ import random
 
 from server.fanout import Event
 from server.fanout.reorder import Reorder
-from server.protocol import MessageType
+from agentchat_client.protocol import MessageType
 
 
 def msg(mid: int) -> Event:

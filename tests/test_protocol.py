@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.protocol import ErrorCode, MessageType, ProtocolError, decode_frame, parse_mentions
+from agentchat_client.protocol import ErrorCode, MessageType, ProtocolError, decode_frame, parse_mentions
 
 
 def test_decodes_a_document_message() -> None:

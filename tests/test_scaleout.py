@@ -23,7 +23,7 @@ import redis
 from server.fanout import Event
 from server.fanout.redis import TAIL_CHECK_SECONDS, RedisFanout
 from server.presence_redis import RedisPresence
-from server.protocol import MessageType
+from agentchat_client.protocol import MessageType
 from server.ratelimit_redis import RedisRateLimiter
 from server.redis_client import RedisUnavailableError, connect
 from server.store import Message

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from server.protocol import MENTION_RE
+from agentchat_client.protocol import MENTION_RE
 
 from .models import AttachmentView, ChatMessage, Member, Question, Segment
 

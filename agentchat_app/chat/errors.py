@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from server.protocol import ErrorCode
+from agentchat_client.protocol import ErrorCode
 
 __all__ = ["friendly_error", "rate_limit_text", "VIEWER_REASON"]
 

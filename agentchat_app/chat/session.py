@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from server.protocol import AgentState, ErrorCode, MessageType
+from agentchat_client.protocol import AgentState, ErrorCode, MessageType
 
 from .convert import excerpt, last_seen_label, to_member, to_message, to_question
 from .errors import friendly_error, rate_limit_text

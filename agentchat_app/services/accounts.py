@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from server.auth import TokenError, issue_token, verify_token
-from server.protocol import Role, is_valid_username
+from agentchat_client.protocol import Role, is_valid_username
 
 from . import companion
 

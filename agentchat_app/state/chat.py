@@ -14,7 +14,7 @@ import time
 
 import reflex as rx
 
-from server.protocol import MessageType, Role, parse_mentions
+from agentchat_client.protocol import MessageType, Role, parse_mentions
 
 from ..bridge import Bridge, get_bridge, open_bridge
 from ..chat.convert import excerpt, size_label

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..message_parser import ParsedMessage
-from ..protocol import AgentState
+from agentchat_client.protocol import AgentState
 from ..store import Message
 
 if TYPE_CHECKING:

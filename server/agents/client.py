@@ -27,7 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from ..message_parser import ParsedMessage
-from ..protocol import AgentState, MessageType
+from agentchat_client.protocol import AgentState, MessageType
 from ..serialize import to_parsed
 
 __all__ = ["AgentClient", "AuthError", "Handler"]

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..protocol import is_valid_username
+from agentchat_client.protocol import is_valid_username
 from ..settings import Settings
 from .base import Agent
 from .errors import ConfigError

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from ..message_parser import ParsedMessage
-from ..protocol import AgentState
+from agentchat_client.protocol import AgentState
 from ..store import Message
 from .base import Agent, AgentError, Status
 from .llm_client import LLMError, stream_chat

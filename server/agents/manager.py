@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..message_parser import ParsedMessage
-from ..protocol import AgentState, is_valid_username
+from agentchat_client.protocol import AgentState, is_valid_username
 from ..settings import Settings
 from .base import Agent, AgentError, UsageError, snippet
 from .errors import ConfigError

@@ -15,7 +15,7 @@ from typing import Any, Self
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
-from ..protocol import MessageType
+from agentchat_client.protocol import MessageType
 
 __all__ = ["ChatTestClient"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from ..protocol import MessageType
+from agentchat_client.protocol import MessageType
 
 __all__ = ["Event", "Fanout", "Deliver"]
 

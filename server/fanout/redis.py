@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
-from .. import protocol as p
+from agentchat_client import protocol as p
 from ..redis_client import Keys, RedisUnavailableError, connect, redact
 from ..serialize import message_envelope
 from .base import Deliver, Event, Fanout

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
-from ..protocol import utc_now
+from agentchat_client.protocol import utc_now
 
 __all__ = ["User", "Message", "AgentStatusRow", "Attachment", "Task"]
 

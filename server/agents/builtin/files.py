@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ...message_parser import ParsedMessage
-from ...protocol import AgentState
+from agentchat_client.protocol import AgentState
 from ...settings import Settings
 from ...store import Attachment
 from ..base import Agent, Status, UsageError

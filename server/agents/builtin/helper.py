@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ...message_parser import ParsedMessage
-from ...protocol import AgentState
+from agentchat_client.protocol import AgentState
 from ...settings import Settings
 from ..base import Agent, Status, strip_mention
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, func, select
 
-from ...protocol import utc_now
+from agentchat_client.protocol import utc_now
 from ...store import Store, Task
 
 __all__ = ["BoardSummary", "TaskBoard", "TaskState"]

@@ -11,7 +11,7 @@ import re
 from typing import Any, ClassVar
 
 from ...message_parser import ParsedMessage
-from ...protocol import AgentState, is_valid_username
+from agentchat_client.protocol import AgentState, is_valid_username
 from ...settings import Settings
 from ...store import Task
 from ..base import Agent, Status, UsageError, snippet, strip_mention

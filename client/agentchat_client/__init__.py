@@ -1,0 +1,1 @@
+"""AgentChat's client package: the wire protocol and the client that speaks it."""

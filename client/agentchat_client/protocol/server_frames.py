@@ -1,0 +1,437 @@
+"""What a server sends: one typed shape per server→client frame.
+
+The shapes are ``TypedDict``s: at run time a frame is a plain dict that ``orjson`` encodes with
+no per-field cost (the broadcast path stays as fast as a hand-built dict), while mypy checks
+every place that builds one, and pydantic validates received frames and generates the JSON
+Schema (``docs/protocol.schema.json``) from the same definitions.
+
+Build a frame with :func:`server_frame` (typed per frame type), or validate one received with
+:data:`SERVER_FRAME` (``SERVER_FRAME.validate_python(frame)``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union, overload
+
+from pydantic import Field, TypeAdapter
+from typing_extensions import NotRequired, TypedDict
+
+from .codec import encode
+from .common import ErrorCode, MessageType, iso, utc_now
+
+__all__ = [
+    "AttachmentInfo",
+    "ChatMessage",
+    "AgentResponse",
+    "StoredMessage",
+    "MessageEnvelope",
+    "MemberInfo",
+    "AuthOk",
+    "AuthFailed",
+    "ErrorBody",
+    "ErrorData",
+    "PongData",
+    "AgentStreamEvent",
+    "StatusUpdate",
+    "UserPresence",
+    "HistoryPage",
+    "RecoveryInfo",
+    "SearchResults",
+    "TypingNotice",
+    "StopRequest",
+    "AgentQuestion",
+    "QuestionClosed",
+    "SERVER_FRAME_SHAPES",
+    "SERVER_FRAME",
+    "ServerFrame",
+    "server_frame",
+    "server_envelope",
+    "error_frame",
+    "pong_frame",
+]
+
+ClientIdValue = Union[int, str, None]
+
+
+# --- messages ---------------------------------------------------------------------------
+
+
+class AttachmentInfo(TypedDict):
+    """A shared file as it travels in messages: metadata only, the bytes stay on the server."""
+
+    id: str
+    name: str
+    size: int
+    type: str
+
+
+class ChatMessage(TypedDict):
+    """A person's message as everyone receives it (live, in history, search and recovery)."""
+
+    id: int
+    clientId: ClientIdValue
+    text: str
+    sender: str
+    timestamp: str | None
+    mentions: list[str]
+    isCommand: bool
+    replyTo: int | None
+    attachments: list[AttachmentInfo]
+
+
+class AgentResponse(TypedDict):
+    """An agent's stored answer."""
+
+    id: int
+    clientId: ClientIdValue
+    text: str
+    sender: str
+    timestamp: str | None
+    mentions: list[str]
+    replyTo: int | None
+    attachments: list[AttachmentInfo]
+    agentStatus: str | None
+    streamId: str | None
+
+
+class MessageFrame(TypedDict):
+    type: Literal["message"]
+    data: ChatMessage
+
+
+class AgentResponseFrame(TypedDict):
+    type: Literal["agent_response"]
+    data: AgentResponse
+
+
+StoredMessage = Union[ChatMessage, AgentResponse]
+MessageEnvelope = Annotated[Union[MessageFrame, AgentResponseFrame], Field(discriminator="type")]
+"""A stored message in its envelope, exactly as it is broadcast live (history and search hold these)."""
+
+
+# --- connecting -------------------------------------------------------------------------
+
+
+class MemberInfo(TypedDict):
+    userId: str
+    role: str
+    isAgent: bool
+    status: Literal["online", "offline"]
+    lastSeen: str | None
+
+
+class AuthOk(TypedDict):
+    """``agents``: everyone online, agents included (the design document's meaning);
+    ``users`` / ``members``: the richer lists our own clients use."""
+
+    success: Literal[True]
+    userId: str
+    role: str
+    sessionId: str
+    agents: list[str]
+    users: list[str]
+    onlineCount: int
+    members: list[MemberInfo]
+    lastMessageId: int
+
+
+class ErrorBody(TypedDict):
+    code: str
+    message: str
+
+
+class AuthFailed(TypedDict):
+    success: Literal[False]
+    error: ErrorBody
+
+
+class AuthResponseFrame(TypedDict):
+    type: Literal["auth_response"]
+    data: Annotated[Union[AuthOk, AuthFailed], Field(discriminator="success")]
+
+
+class ErrorData(TypedDict):
+    code: str
+    message: str
+    timestamp: str | None
+    retryAfter: NotRequired[float]
+    ref: NotRequired[ClientIdValue]
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    data: ErrorData
+
+
+class PongData(TypedDict):
+    timestamp: str | None
+
+
+class PongFrame(TypedDict):
+    type: Literal["pong"]
+    data: PongData
+
+
+# --- live chat --------------------------------------------------------------------------
+
+
+class AgentStreamEvent(TypedDict):
+    streamId: str
+    sender: str
+    replyTo: int | None
+    delta: str
+    timestamp: str | None
+
+
+class AgentStreamFrame(TypedDict):
+    type: Literal["agent_stream"]
+    data: AgentStreamEvent
+
+
+class StatusUpdate(TypedDict):
+    userId: str
+    status: str
+    currentTask: str | None
+    progress: int | float | None
+    timestamp: str | None
+
+
+class StatusUpdateFrame(TypedDict):
+    type: Literal["status_update"]
+    data: StatusUpdate
+
+
+class UserPresence(TypedDict):
+    userId: str
+    status: Literal["online", "offline"]
+    lastSeen: str | None
+    timestamp: str | None
+    role: str | None
+    isAgent: bool
+
+
+class UserPresenceFrame(TypedDict):
+    type: Literal["user_presence"]
+    data: UserPresence
+
+
+class TypingNotice(TypedDict):
+    userId: str
+    typing: bool
+    timestamp: str | None
+
+
+class TypingFrame(TypedDict):
+    type: Literal["typing"]
+    data: TypingNotice
+
+
+# --- history ----------------------------------------------------------------------------
+
+
+class HistoryPage(TypedDict):
+    beforeId: int | None
+    messages: list[MessageEnvelope]
+    hasMore: bool
+
+
+class HistoryFrame(TypedDict):
+    type: Literal["history"]
+    data: HistoryPage
+
+
+class RecoveryInfo(TypedDict):
+    lastMessageId: int
+    count: int
+    truncated: bool
+    oldestId: NotRequired[int]
+
+
+class RecoveryFrame(TypedDict):
+    type: Literal["recovery"]
+    data: RecoveryInfo
+
+
+class SearchResults(TypedDict):
+    query: str
+    messages: list[MessageEnvelope]
+
+
+class SearchFrame(TypedDict):
+    type: Literal["search"]
+    data: SearchResults
+
+
+# --- people in control of agents --------------------------------------------------------
+
+
+class StopRequest(TypedDict):
+    """Sent to the agent that is asked to stop (and relayed between server processes)."""
+
+    agent: str
+    by: str
+
+
+class StopAgentFrame(TypedDict):
+    type: Literal["stop_agent"]
+    data: StopRequest
+
+
+class AgentQuestion(TypedDict):
+    questionId: str
+    agent: str
+    to: str
+    text: str
+    choices: list[str]
+    timeoutSeconds: float
+    replyTo: int | None
+    timestamp: str | None
+
+
+class AgentQuestionFrame(TypedDict):
+    type: Literal["agent_question"]
+    data: AgentQuestion
+
+
+class QuestionClosed(TypedDict):
+    questionId: str
+    status: Literal["answered", "timeout", "cancelled"]
+    answer: str | None
+    answeredBy: str | None
+    timestamp: str | None
+
+
+class QuestionClosedFrame(TypedDict):
+    type: Literal["question_closed"]
+    data: QuestionClosed
+
+
+# --- the whole set ----------------------------------------------------------------------
+
+SERVER_FRAME_SHAPES: dict[MessageType, type] = {
+    MessageType.AUTH_RESPONSE: AuthResponseFrame,
+    MessageType.MESSAGE: MessageFrame,
+    MessageType.AGENT_RESPONSE: AgentResponseFrame,
+    MessageType.AGENT_STREAM: AgentStreamFrame,
+    MessageType.STATUS_UPDATE: StatusUpdateFrame,
+    MessageType.USER_PRESENCE: UserPresenceFrame,
+    MessageType.ERROR: ErrorFrame,
+    MessageType.PONG: PongFrame,
+    MessageType.HISTORY: HistoryFrame,
+    MessageType.RECOVERY: RecoveryFrame,
+    MessageType.SEARCH: SearchFrame,
+    MessageType.TYPING: TypingFrame,
+    MessageType.STOP_AGENT: StopAgentFrame,
+    MessageType.AGENT_QUESTION: AgentQuestionFrame,
+    MessageType.QUESTION_CLOSED: QuestionClosedFrame,
+}
+"""Every frame a server sends, by type."""
+
+ServerFrame = Annotated[
+    Union[
+        AuthResponseFrame,
+        MessageFrame,
+        AgentResponseFrame,
+        AgentStreamFrame,
+        StatusUpdateFrame,
+        UserPresenceFrame,
+        ErrorFrame,
+        PongFrame,
+        HistoryFrame,
+        RecoveryFrame,
+        SearchFrame,
+        TypingFrame,
+        StopAgentFrame,
+        AgentQuestionFrame,
+        QuestionClosedFrame,
+    ],
+    Field(discriminator="type"),
+]
+SERVER_FRAME: TypeAdapter[Any] = TypeAdapter(ServerFrame)
+"""Validates a decoded server frame (tests, careful clients); the JSON Schema comes from it too."""
+
+
+# --- building frames --------------------------------------------------------------------
+
+
+@overload
+def server_envelope(kind: Literal[MessageType.AUTH_RESPONSE], data: AuthOk | AuthFailed) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.MESSAGE], data: ChatMessage) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.AGENT_RESPONSE], data: AgentResponse) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.AGENT_STREAM], data: AgentStreamEvent) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.STATUS_UPDATE], data: StatusUpdate) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.USER_PRESENCE], data: UserPresence) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.ERROR], data: ErrorData) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.PONG], data: PongData) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.HISTORY], data: HistoryPage) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.RECOVERY], data: RecoveryInfo) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.SEARCH], data: SearchResults) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.TYPING], data: TypingNotice) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.STOP_AGENT], data: StopRequest) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.AGENT_QUESTION], data: AgentQuestion) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.QUESTION_CLOSED], data: QuestionClosed) -> dict[str, Any]: ...
+def server_envelope(kind: MessageType, data: Any) -> dict[str, Any]:
+    """``{"type": kind, "data": data}``, with ``data`` checked (by mypy) against ``kind``'s shape."""
+    return {"type": kind.value, "data": data}
+
+
+@overload
+def server_frame(kind: Literal[MessageType.AUTH_RESPONSE], data: AuthOk | AuthFailed) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.MESSAGE], data: ChatMessage) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.AGENT_RESPONSE], data: AgentResponse) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.AGENT_STREAM], data: AgentStreamEvent) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.STATUS_UPDATE], data: StatusUpdate) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.USER_PRESENCE], data: UserPresence) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.ERROR], data: ErrorData) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.PONG], data: PongData) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.HISTORY], data: HistoryPage) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.RECOVERY], data: RecoveryInfo) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.SEARCH], data: SearchResults) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.TYPING], data: TypingNotice) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.STOP_AGENT], data: StopRequest) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.AGENT_QUESTION], data: AgentQuestion) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.QUESTION_CLOSED], data: QuestionClosed) -> bytes: ...
+def server_frame(kind: MessageType, data: Any) -> bytes:
+    """The encoded frame (UTF-8 JSON; send it as a text frame)."""
+    return encode({"type": kind.value, "data": data})
+
+
+def error_frame(code: ErrorCode, message: str, **extra: Any) -> bytes:
+    """An ``error`` frame; ``extra`` adds ``retryAfter`` / ``ref`` (None values are left out)."""
+    data: ErrorData = {"code": code.value, "message": message, "timestamp": iso(utc_now())}
+    for key, value in extra.items():
+        if value is not None:
+            data[key] = value  # type: ignore[literal-required]
+    return server_frame(MessageType.ERROR, data)
+
+
+def pong_frame() -> bytes:
+    return server_frame(MessageType.PONG, {"timestamp": iso(utc_now())})
