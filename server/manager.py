@@ -20,8 +20,8 @@ from websockets.asyncio.server import Server
 
 from .app import serve_hub
 from .auth import load_secret
-from .backends import make_fanout, make_limiter, make_presence
-from .fanout import Event
+from .backends import make_agent_directory, make_fanout, make_limiter, make_presence
+from .core.events import Event
 from .hub import Hub, StopCallback, TokenAuthenticator
 from .message_parser import MessageParser, ParsedMessage
 from agentchat_client.protocol import AgentState, MessageType, ProtocolError
@@ -196,7 +196,7 @@ class WebSocketManager:
         await self._store.start()
         self.hub = Hub(
             settings, TokenAuthenticator(load_secret(settings)), self._store, make_fanout(settings, self._store),
-            make_presence(settings), make_limiter(settings),
+            make_presence(settings), make_limiter(settings), make_agent_directory(settings),
         )
         self.hub.listeners.append(self._on_event)
         return self.hub
@@ -226,6 +226,7 @@ class WebSocketManager:
         await hub.fanout.close()
         await hub.presence.close()
         await hub.limiter.close()
+        await hub.directory.close()
         await self.store.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.hub = None

@@ -7,10 +7,12 @@ from typing import Any
 import orjson
 
 from .message_parser import ParsedMessage
-from agentchat_client.protocol import MessageType, iso, server_envelope
+from agentchat_client.protocol import MessageType, iso, server_envelope, server_frame
+
+from .core.events import Event
 from .store.models import AgentStatusRow, Attachment, Message
 
-__all__ = ["message_envelope", "attachment_meta", "status_data", "to_parsed", "encode_client_id"]
+__all__ = ["message_envelope", "message_event", "attachment_meta", "status_data", "to_parsed", "encode_client_id"]
 
 
 def encode_client_id(client_id: int | str | None) -> str | None:
@@ -51,6 +53,13 @@ def message_envelope(row: Message) -> dict[str, Any]:
     if row.extra:
         data.update(row.extra)
     return server_envelope(kind, data)  # type: ignore[call-overload]
+
+
+def message_event(row: Message) -> Event:
+    """The event published for a committed message (and rebuilt from the database on repair)."""
+    envelope = message_envelope(row)
+    kind = MessageType(envelope["type"])
+    return Event(kind, server_frame(kind, envelope["data"]), message_id=row.id, _data=envelope["data"])  # type: ignore[call-overload]
 
 
 def status_data(row: AgentStatusRow) -> dict[str, Any]:

@@ -20,12 +20,12 @@ import orjson
 import pytest
 import redis
 
-from server.fanout import Event
-from server.fanout.redis import TAIL_CHECK_SECONDS, RedisFanout
-from server.presence_redis import RedisPresence
+from server.core.events import Event
+from server.backends.fanout.redis import TAIL_CHECK_SECONDS, RedisFanout
+from server.backends.presence.redis import RedisPresence
 from agentchat_client.protocol import MessageType
-from server.ratelimit_redis import RedisRateLimiter
-from server.redis_client import RedisUnavailableError, connect
+from server.backends.ratelimit.redis import RedisRateLimiter
+from server.backends.redis_client import RedisUnavailableError, connect
 from server.store import Message
 from tests.support import ROOT, Client, ServerProcess, connect_as
 

@@ -42,9 +42,7 @@ from ..core.policy import Limits
 from ..core.room import RoomState
 from ..core.roster import Member, Roster
 from ..core.welcome import welcome
-from ..fanout import Fanout
-from ..presence import Presence
-from ..ratelimit import RateLimiter
+from ..backends import AgentDirectory, Fanout, Presence, RateLimiter
 from ..serialize import message_envelope, status_data
 from ..settings import Settings
 from ..store import Store
@@ -95,6 +93,7 @@ class Hub:
         fanout: Fanout,
         presence: Presence,
         limiter: RateLimiter,
+        directory: AgentDirectory,
     ) -> None:
         self.settings = settings
         self.authenticate = authenticate
@@ -102,6 +101,7 @@ class Hub:
         self.fanout = fanout
         self.presence = presence
         self.limiter = limiter
+        self.directory = directory
         self.limits, connection_limits = limits_from(settings)
         self.connections = Connections(connection_limits, settings.max_send_buffer_bytes)
         self.room = RoomState(settings.initial_history)
@@ -125,10 +125,12 @@ class Hub:
         await self.presence.start(self._presence_changed)
         await self.fanout.start(self.deliver)
         self.spawn(self._sweep(), "connection-sweep")
-        # Shared presence (Redis): other processes list our agents, online while we live.
+        # Agents hosted here are known everywhere, and online exactly while this process lives.
         hosted = {name: info.description for name, info in self.agents.items() if info.in_process}
-        for name in await self.presence.register_agents(hosted, hosted=True):
-            self._publish_presence(name, "online")
+        await self.directory.register(hosted)
+        for name in hosted:
+            if await self.presence.connect(name, f"agent:{name}"):
+                self._publish_presence(name, "online")
 
     def spawn(self, coro: Awaitable[Any], name: str | None = None) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, keeping a reference so it is not collected."""
@@ -237,7 +239,7 @@ class Hub:
             self.roster.add(Member(user.name, user.role, user.is_agent, user.last_seen))
         if identity.is_agent and user_id not in self.agents:
             self.register_agent(user_id, in_process=False)
-            await self.presence.register_agents({user_id: ""}, hosted=False)
+            await self.directory.register({user_id: ""})
 
         # From here on the connection receives events, held until its catch-up is written.
         self.connections.authenticated(conn, identity)
@@ -368,7 +370,7 @@ class Hub:
                     log.exception("message listener failed")
 
     async def known_agent(self, name: str) -> bool:
-        return name in self.agents or name in await self.presence.agents()
+        return name in self.agents or name in await self.directory.all()
 
     def role_of(self, conn: Conn) -> Role:
         assert conn.identity is not None

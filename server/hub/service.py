@@ -30,11 +30,10 @@ from agentchat_client.protocol import (
 )
 
 from ..core.events import Event
-from ..fanout import Fanout
 from ..core.policy import Limits, check_message_text, check_text
 from ..core.room import RoomState
-from ..ratelimit import RateLimiter
-from ..serialize import attachment_meta, encode_client_id, message_envelope, status_data
+from ..backends import Fanout, RateLimiter
+from ..serialize import attachment_meta, encode_client_id, message_event, status_data
 from ..store import AgentStatusRow, Message, Store
 
 __all__ = ["ChatService"]
@@ -61,9 +60,7 @@ class ChatService:
         self.fanout.publish(event)
 
     def _publish_row(self, row: Message) -> None:
-        envelope = message_envelope(row)
-        kind = MessageType(envelope["type"])
-        self.fanout.publish(Event(kind, server_frame(kind, envelope["data"]), message_id=row.id, _data=envelope["data"]))  # type: ignore[call-overload]
+        self.fanout.publish(message_event(row))
 
     # messages ----------------------------------------------------------------------------
     async def check_reply_to(self, reply_to: int | None) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from ..core.events import Event
+from ...core.events import Event
 
-__all__ = ["Event", "Fanout", "Deliver"]
+__all__ = ["Fanout", "Deliver"]
 
 
 Deliver = Callable[[Event], None]
