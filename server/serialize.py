@@ -10,7 +10,7 @@ from .message_parser import ParsedMessage
 from agentchat_client.protocol import MessageType, iso, server_envelope, server_frame
 
 from .core.events import Event
-from .store.models import AgentStatusRow, Attachment, Message
+from .store import AgentStatus, Attachment, Message
 
 __all__ = ["message_envelope", "message_event", "attachment_meta", "status_data", "to_parsed", "encode_client_id"]
 
@@ -62,7 +62,7 @@ def message_event(row: Message) -> Event:
     return Event(kind, server_frame(kind, envelope["data"]), message_id=row.id, _data=envelope["data"])  # type: ignore[call-overload]
 
 
-def status_data(row: AgentStatusRow) -> dict[str, Any]:
+def status_data(row: AgentStatus) -> dict[str, Any]:
     progress = row.progress
     if progress is not None and float(progress).is_integer():
         progress = int(progress)

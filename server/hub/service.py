@@ -34,7 +34,7 @@ from ..core.policy import Limits, check_message_text, check_text
 from ..core.room import RoomState
 from ..backends import Fanout, RateLimiter
 from ..serialize import attachment_meta, encode_client_id, message_event, status_data
-from ..store import AgentStatusRow, Message, Store
+from ..store import AgentStatus, Message, Store
 
 __all__ = ["ChatService"]
 
@@ -134,8 +134,7 @@ class ChatService:
     async def set_status(self, agent: str, status: str, current_task: str | None, progress: float | None) -> None:
         if current_task is not None:
             check_text("currentTask", current_task)
-        row = AgentStatusRow(agent=agent, status=status, current_task=current_task, progress=progress,
-                             updated_at=utc_now())
+        row = AgentStatus(agent, status, current_task, progress, utc_now())
         data = status_data(row)
         self.publish(Event(MessageType.STATUS_UPDATE, server_frame(MessageType.STATUS_UPDATE, data), _data=dict(data)))
         try:
