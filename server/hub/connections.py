@@ -113,25 +113,28 @@ class Connections:
         return list(self.by_user.get(user_id, ()))
 
     # delivery ----------------------------------------------------------------------------
-    def deliver(self, event: Event) -> None:
-        """Write ``event`` to every connection that accepts it (see ``core.routing``)."""
+    def route(self, event: Event) -> tuple[list[Conn], Iterable[ServerConnection]]:
+        """Who gets ``event``: connections catching up (to hold it) and sockets to write it to now.
+
+        The indexes' answer to ``core.routing.accepts_event`` for every connection (tested equal).
+        """
         if event.target_user is not None:
-            targets: Iterable[Conn] = self.by_user.get(event.target_user, ())
-            for conn in targets:
-                if conn.state is ConnState.CATCHING_UP:
-                    self._hold(conn, event)
-            sockets: Iterable[ServerConnection] = [c.ws for c in targets if c.state is ConnState.LIVE]
-        elif event.kind in PUBLIC_EVENTS:
-            exclude = event.exclude_user
-            for conn in list(self.catching_up):
-                if conn.user_id != exclude:
-                    self._hold(conn, event)
-            if exclude is None:
-                sockets = self.live
-            else:
-                sockets = [ws for ws, c in self.live.items() if c.user_id != exclude]
-        else:
-            return
+            targets = self.by_user.get(event.target_user, ())
+            hold = [c for c in targets if c.state is ConnState.CATCHING_UP]
+            return hold, [c.ws for c in targets if c.state is ConnState.LIVE]
+        if event.kind not in PUBLIC_EVENTS:
+            return [], ()
+        exclude = event.exclude_user
+        hold = [c for c in self.catching_up if c.user_id != exclude]
+        if exclude is None:
+            return hold, self.live
+        return hold, [ws for ws, c in self.live.items() if c.user_id != exclude]
+
+    def deliver(self, event: Event) -> None:
+        """Write ``event`` to every connection that accepts it, holding it for those catching up."""
+        hold, sockets = self.route(event)
+        for conn in hold:
+            self._hold(conn, event)
         if sockets:
             broadcast(sockets, event.frame, text=True)
             self._sent_since_sweep = True
@@ -142,14 +145,18 @@ class Connections:
             self.drop(conn, decision)
 
     # closing -----------------------------------------------------------------------------
+    def retire(self, conn: Conn) -> bool:
+        """Stop delivering to ``conn`` (it is closing); False if it already was."""
+        self.live.pop(conn.ws, None)
+        self.catching_up.discard(conn)
+        if conn.state is ConnState.CLOSING:
+            return False
+        conn.core.closing()
+        return True
+
     def drop(self, conn: Conn, decision: CloseDecision) -> None:
         """Close ``conn`` now with ``decision``'s code; abort it if the close cannot get through."""
-        if conn.ws in self.live:
-            del self.live[conn.ws]
-        self.catching_up.discard(conn)
-        already = conn.state is ConnState.CLOSING
-        conn.core.closing()
-        if already:
+        if not self.retire(conn):
             return
         log.warning("closing %s's connection: %s", conn.user_id or "an unauthenticated client", decision.reason)
         task = asyncio.ensure_future(conn.ws.close(decision.code, decision.reason))

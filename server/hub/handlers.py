@@ -116,7 +116,7 @@ async def on_agent_question(hub: Hub, conn: Conn, data: AgentQuestionData) -> No
     agent = _agent(conn, MessageType.AGENT_QUESTION)
     await hub.service.ask(
         agent, data.to, data.text, list(data.choices), float(data.timeoutSeconds), data.replyTo,
-        ref=data.ref or data.questionId,
+        ref=data.ref or data.questionId, wait=False,
     )
 
 

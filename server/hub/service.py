@@ -161,8 +161,12 @@ class ChatService:
         timeout: float,
         reply_to: int | None = None,
         ref: str | None = None,
+        wait: bool = True,
     ) -> str:
-        """Publish a question from ``agent`` to person ``to``; returns the id the server minted."""
+        """Publish a question from ``agent`` to person ``to``; returns the id the server minted.
+
+        With ``wait`` (in-process agents) the answer can be awaited with :meth:`wait_answer`;
+        agents on a socket hear ``question_closed`` instead."""
         await self.check_reply_to(reply_to)
         question_id = self.room.questions.make_id()
         data: AgentQuestion = {
@@ -171,7 +175,8 @@ class ChatService:
         }
         if ref is not None:
             data["ref"] = ref
-        self.question_waiters[question_id] = asyncio.get_running_loop().create_future()
+        if wait:
+            self.question_waiters[question_id] = asyncio.get_running_loop().create_future()
         self.publish(Event(MessageType.AGENT_QUESTION, server_frame(MessageType.AGENT_QUESTION, data), _data=dict(data)))
         self.spawn(self._expire_question(question_id, timeout), f"question-{question_id}")
         return question_id
@@ -180,8 +185,11 @@ class ChatService:
         """The chosen answer, or None on timeout or cancel (for in-process agents)."""
         future = self.question_waiters.get(question_id)
         if future is None:
-            return None  # already closed
-        return await future
+            return None  # not asked to wait, or already collected
+        try:
+            return await future
+        finally:
+            self.question_waiters.pop(question_id, None)
 
     async def _expire_question(self, question_id: str, timeout: float) -> None:
         await asyncio.sleep(timeout)
@@ -212,6 +220,6 @@ class ChatService:
 
     def question_closed(self, data: dict[str, Any]) -> None:
         """Wake an in-process agent waiting for this question (called on delivery, on every process)."""
-        waiter = self.question_waiters.pop(data["questionId"], None)
+        waiter = self.question_waiters.get(data["questionId"])
         if waiter is not None and not waiter.done():
             waiter.set_result(data.get("answer") if data.get("status") == "answered" else None)
