@@ -74,7 +74,7 @@ async def test_helper_answers_mention_and_help_command(runtime: ServerRuntime) -
 
         sent = await alice.say("/help nobody")
         answer = await alice.expect(MessageType.AGENT_RESPONSE, sender="helper", replyTo=sent["id"])
-        assert "no agent named `nobody`" in answer["text"]
+        assert "no agent named nobody here" in answer["text"]
 
 
 @pytest.mark.asyncio
@@ -188,3 +188,16 @@ async def test_files_stays_quiet_when_files_are_for_another_agent(runtime: Serve
         probe = await alice.say("@files hi")
         await alice.expect(MessageType.AGENT_RESPONSE, sender="files", replyTo=probe["id"])
         assert not alice.matching(MessageType.AGENT_RESPONSE, sender="files", replyTo=sent["id"])
+
+
+@pytest.mark.asyncio
+async def test_agents_repeat_peoples_words_inertly(runtime: ServerRuntime) -> None:
+    """``/task add [re-login](https://evil.example)`` must not become a link in the agent's own message."""
+    async with client(runtime, "alice") as alice:
+        sent = await alice.say("/task add [re-login](https://evil.example) **now**")
+        answer = await alice.expect(MessageType.AGENT_RESPONSE, sender="tasks", replyTo=sent["id"])
+        assert r"\[re-login\](https\://evil.example) \*\*now\*\*" in answer["text"]
+        assert "](https://" not in answer["text"]
+        sent = await alice.say("/task list")
+        listing = await alice.expect(MessageType.AGENT_RESPONSE, sender="tasks", replyTo=sent["id"])
+        assert r"\[re-login\]" in listing["text"] and "](https://" not in listing["text"]

@@ -13,6 +13,8 @@ import mimetypes
 import zipfile
 from pathlib import Path
 
+from ..text import inert, plural
+
 __all__ = ["describe_file", "human_size"]
 
 PREVIEW_LINES = 5
@@ -83,9 +85,9 @@ def _csv(path: Path, head: str, kind: str) -> list[str]:
     except csv.Error:
         has_header = True
     data_rows = lines - 1 if has_header and lines else lines
-    out = [f"CSV: {lines} lines ({data_rows} data rows), {len(header)} columns"]
+    out = [f"CSV: {plural(lines, 'line')} ({plural(data_rows, 'data row')}), {plural(len(header), 'column')}"]
     if header and has_header:
-        names = ", ".join(h.strip() or "(blank)" for h in header[:12])
+        names = ", ".join(inert(h.strip()) or "(blank)" for h in header[:12])
         more = f" and {len(header) - 12} more" if len(header) > 12 else ""
         out.append(f"Columns: {names}{more}")
     return out
@@ -111,10 +113,10 @@ def _json(path: Path, size: int) -> list[str]:
     except (ValueError, UnicodeDecodeError) as exc:
         return [f"JSON: not valid ({str(exc)[:80]})"]
     if isinstance(value, dict):
-        keys = ", ".join(list(value)[:10])
-        return [f"JSON object with {len(value)} keys: {keys}" + (" …" if len(value) > 10 else "")]
+        keys = ", ".join(inert(str(k)) for k in list(value)[:10])
+        return [f"JSON object with {plural(len(value), 'key')}: {keys}" + (" …" if len(value) > 10 else "")]
     if isinstance(value, list):
-        return [f"JSON array of {len(value)} items"]
+        return [f"JSON array of {plural(len(value), 'item')}"]
     return [f"JSON {type(value).__name__}"]
 
 
@@ -125,40 +127,41 @@ def _zip(path: Path) -> list[str]:
             total = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
         return ["ZIP: not a valid archive"]
-    shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
-    return [f"ZIP: {len(names)} entries, {human_size(total)} uncompressed: {shown}"]
+    shown = ", ".join(inert(n) for n in names[:8]) + (" …" if len(names) > 8 else "")
+    return [f"ZIP: {plural(len(names), 'entry', 'entries')}, {human_size(total)} uncompressed: {shown}"]
 
 
 def describe_file(path: Path, name: str, content_type: str, size: int) -> str:
     """Markdown lines saying what the file at ``path`` (uploaded as ``name``) contains."""
     kind = _kind(name, content_type)
-    lines = [f"**{name}**: {kind}, {human_size(size)}"]
+    lines = [f"**{inert(name)}**: {inert(kind)}, {human_size(size)}"]
     if not path.is_file():
         lines.append("The file is missing from the server's upload folder, so I cannot look inside.")
-        return "\n".join(lines)
+        return "  \n".join(lines)  # hard breaks: each fact on its own line
     suffix = Path(name).suffix.lower()
     if kind.startswith("image/"):
         lines += _image(path)
-        return "\n".join(lines)
+        return "  \n".join(lines)  # hard breaks: each fact on its own line
     if kind == "application/zip" or suffix == ".zip":
         lines += _zip(path)
-        return "\n".join(lines)
+        return "  \n".join(lines)  # hard breaks: each fact on its own line
     if kind == "application/pdf":
         lines.append("PDF document (I only report type and size for PDFs).")
-        return "\n".join(lines)
+        return "  \n".join(lines)  # hard breaks: each fact on its own line
     texty = kind.startswith("text/") or kind in TEXT_TYPES or suffix in TEXT_SUFFIXES
     head = _head_text(path) if texty or size <= SNIFF_BYTES else None
     if head is None:
         lines.append("Binary content; no preview.")
-        return "\n".join(lines)
+        return "  \n".join(lines)  # hard breaks: each fact on its own line
     if kind in ("text/csv", "text/tab-separated-values") or suffix in (".csv", ".tsv"):
         lines += _csv(path, head, kind)
     elif kind == "application/json" or suffix == ".json":
         lines += _json(path, size)
-        lines.append(f"Text: {_count_lines(path)} lines")
+        lines.append(f"Text: {plural(_count_lines(path), 'line')}")
     else:
-        lines.append(f"Text: {_count_lines(path)} lines, {len(head.split())}{'+' if size > SNIFF_BYTES else ''} words")
+        words = len(head.split())
+        lines.append(f"Text: {plural(_count_lines(path), 'line')}, {words}{'+' if size > SNIFF_BYTES else ''} {'word' if words == 1 else 'words'}")
     preview = _preview(head)
     if preview:
         lines += ["Preview:", preview]
-    return "\n".join(lines)
+    return "  \n".join(lines)  # hard breaks: each fact on its own line

@@ -16,6 +16,7 @@ from agentchat_client.protocol import AgentState
 from ...settings import Settings
 from ...store import Attachment
 from ..base import Agent, Status, UsageError
+from ..text import inert
 from .fileinfo import describe_file
 
 __all__ = ["FilesAgent"]
@@ -76,5 +77,5 @@ class FilesAgent(Agent):
         base = self.upload_dir.resolve()
         path = (base / attachment.stored_name).resolve()
         if base not in path.parents:  # stored names are generated; never follow one out of the folder
-            return f"**{attachment.name}**: stored outside the upload folder; not read."
+            return f"**{inert(attachment.name)}**: stored outside the upload folder; not read."
         return describe_file(path, attachment.name, attachment.content_type, attachment.size)

@@ -7,7 +7,8 @@ from typing import ClassVar
 from ...message_parser import ParsedMessage
 from agentchat_client.protocol import AgentState
 from ...settings import Settings
-from ..base import Agent, Status, strip_mention
+from ..base import Agent, Status, snippet, strip_mention
+from ..text import inert
 
 __all__ = ["HelperAgent"]
 
@@ -61,7 +62,7 @@ class HelperAgent(Agent):
             lines = self.agents.help_lines(topic)
             if lines is None:
                 names = ", ".join(f"@{a['name']}" for a in self.agents.directory())
-                await self.reply(msg, f"There is no agent named `{topic}` here. Agents: {names or 'none'}.")
+                await self.reply(msg, f"There is no agent named {inert(snippet(topic, 40))} here. Agents: {names or 'none'}.")
                 return
             await self.reply(msg, "\n".join(lines))
             return

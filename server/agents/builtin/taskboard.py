@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ...store import Task, TaskStore
+from ..text import plural
 
 __all__ = ["BoardSummary", "TaskBoard", "TaskState"]
 
@@ -29,8 +30,8 @@ class BoardSummary:
         if not self.total:
             return "No tasks on the board"
         if self.done == self.total:
-            return f"All {self.total} tasks done"
-        return f"{self.done} of {self.total} tasks done"
+            return "The one task is done" if self.total == 1 else f"All {self.total} tasks done"
+        return f"{self.done} of {plural(self.total, 'task')} done"
 
 
 class TaskBoard:

@@ -15,6 +15,7 @@ from agentchat_client.protocol import AgentState, is_valid_username
 from ...settings import Settings
 from ...store import Task
 from ..base import Agent, Status, UsageError, snippet, strip_mention
+from ..text import inert, plural
 from .taskboard import BoardSummary, TaskBoard, TaskState
 
 __all__ = ["TasksAgent"]
@@ -40,9 +41,14 @@ def _task_id(word: str | None) -> int:
     return int(match.group(1))
 
 
+def _named(task: Task) -> str:
+    """``#3 Ship v1``, the title quoted inertly (it is a person's words inside our Markdown)."""
+    return f"#{task.id} {inert(task.title)}"
+
+
 def _line(task: Task) -> str:
     who = f" — @{task.assignee}" if task.assignee else ""
-    return f"- #{task.id} [{task.state}] {task.title}{who}"
+    return f"- #{task.id} [{task.state}] {inert(task.title)}{who}"
 
 
 class TasksAgent(Agent):
@@ -116,7 +122,7 @@ class TasksAgent(Agent):
         task = await self.board.add(title, msg.sender, assignee)
         await self._publish_progress()
         who = f", assigned to @{assignee}" if assignee else ""
-        await self.reply(msg, f"Added #{task.id} {task.title}{who}. {self._last.describe()}.")
+        await self.reply(msg, f"Added {_named(task)}{who}. {self._last.describe()}.")
 
     async def _list(self, msg: ParsedMessage, rest: str) -> None:
         include_done = rest.lower() in ("all", "done")
@@ -150,7 +156,7 @@ class TasksAgent(Agent):
         updated = await self.board.update(task.id, assignee=words[1][1:])  # type: ignore[arg-type]
         assert updated is not None
         await self._publish_progress()
-        await self.reply(msg, f"#{updated.id} {updated.title} is now assigned to @{updated.assignee}.")
+        await self.reply(msg, f"{_named(updated)} is now assigned to @{updated.assignee}.")
 
     async def _start(self, msg: ParsedMessage, rest: str) -> None:
         task = await self._need(rest.split()[0] if rest else "")
@@ -159,12 +165,12 @@ class TasksAgent(Agent):
         )
         assert updated is not None
         await self._publish_progress()
-        await self.reply(msg, f"#{updated.id} {updated.title} is in progress (@{updated.assignee}).")
+        await self.reply(msg, f"{_named(updated)} is in progress (@{updated.assignee}).")
 
     async def _done(self, msg: ParsedMessage, rest: str) -> None:
         task = await self._need(rest.split()[0] if rest else "")
         if task.state == TaskState.DONE:
-            await self.reply(msg, f"#{task.id} {task.title} is already done.")
+            await self.reply(msg, f"{_named(task)} is already done.")
             return
         if task.assignee and task.assignee != msg.sender:
             question = f"#{task.id} {task.title} is assigned to @{task.assignee}. Mark it done anyway?"
@@ -174,13 +180,13 @@ class TasksAgent(Agent):
         if updated is None:
             raise UsageError(f"#{task.id} was deleted meanwhile.")
         await self._publish_progress()
-        await self.reply(msg, f"Done: #{updated.id} {updated.title}. {self._last.describe()}.")
+        await self.reply(msg, f"Done: {_named(updated)}. {self._last.describe()}.")
 
     async def _reopen(self, msg: ParsedMessage, rest: str) -> None:
         task = await self._need(rest.split()[0] if rest else "")
         await self.board.update(task.id, state=TaskState.TODO)  # type: ignore[arg-type]
         await self._publish_progress()
-        await self.reply(msg, f"Reopened #{task.id} {task.title}. {self._last.describe()}.")
+        await self.reply(msg, f"Reopened {_named(task)}. {self._last.describe()}.")
 
     async def _delete(self, msg: ParsedMessage, rest: str) -> None:
         task = await self._need(rest.split()[0] if rest else "")
@@ -189,18 +195,18 @@ class TasksAgent(Agent):
         if await self.board.delete(task.id) is None:  # type: ignore[arg-type]
             raise UsageError(f"#{task.id} was already deleted.")
         await self._publish_progress()
-        await self.reply(msg, f"Deleted #{task.id} {task.title}. {self._last.describe()}.")
+        await self.reply(msg, f"Deleted {_named(task)}. {self._last.describe()}.")
 
     async def _clear(self, msg: ParsedMessage, rest: str) -> None:
         summary = await self.board.summary()
         if not summary.done:
             await self.reply(msg, "There are no done tasks to clear.")
             return
-        if not await self._confirm(msg, f"Remove the {summary.done} done tasks from the board?", "Remove"):
+        if not await self._confirm(msg, f"Remove {'the done task' if summary.done == 1 else f'the {summary.done} done tasks'} from the board?", "Remove"):
             return
         removed = await self.board.clear_done()
         await self._publish_progress()
-        await self.reply(msg, f"Removed {removed} done tasks. {self._last.describe()}.")
+        await self.reply(msg, f"Removed {plural(removed, 'done task')}. {self._last.describe()}.")
 
     async def _confirm(self, msg: ParsedMessage, question: str, yes: str) -> bool:
         """Ask the requester; True only for ``yes`` (a timeout is reported in the chat by the hub)."""
