@@ -6,11 +6,10 @@ from typing import Any
 
 import orjson
 
-from .message_parser import ParsedMessage
 from agentchat_client.protocol import MessageType, iso, server_envelope
 from .store.models import AgentStatusRow, Attachment, Message
 
-__all__ = ["message_envelope", "attachment_meta", "status_data", "to_parsed", "encode_client_id"]
+__all__ = ["message_envelope", "attachment_meta", "status_data", "encode_client_id"]
 
 
 def encode_client_id(client_id: int | str | None) -> str | None:
@@ -65,20 +64,3 @@ def status_data(row: AgentStatusRow) -> dict[str, Any]:
         "timestamp": iso(row.updated_at),
     }
 
-
-def to_parsed(data: dict[str, Any], kind: str) -> ParsedMessage:
-    """A broadcast message's data -> the ParsedMessage agent handlers receive."""
-    from datetime import datetime
-
-    stamp = data.get("timestamp") or ""
-    return ParsedMessage(
-        message_id=data["id"],
-        text=data["text"],
-        sender=data["sender"],
-        timestamp=datetime.fromisoformat(stamp.replace("Z", "+00:00")),
-        mentions=list(data.get("mentions") or []),
-        is_command=bool(data.get("isCommand")),
-        reply_to=data.get("replyTo"),
-        attachments=list(data.get("attachments") or []),
-        kind=kind,
-    )
