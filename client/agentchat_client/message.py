@@ -35,7 +35,7 @@ class ParsedMessage:
         """``"help"`` for ``"/help me"``; None when the text is not a command."""
         if not self.is_command:
             return None
-        head = self.text[1:].split(maxsplit=1)
+        head = self.text.lstrip()[1:].split(maxsplit=1)
         return head[0].lower() if head else ""
 
     @property
@@ -43,7 +43,7 @@ class ParsedMessage:
         """What follows the command word (``"me"`` for ``"/help me"``)."""
         if not self.is_command:
             return self.text
-        parts = self.text[1:].split(maxsplit=1)
+        parts = self.text.lstrip()[1:].split(maxsplit=1)
         return parts[1] if len(parts) > 1 else ""
 
     def mentions_name(self, name: str) -> bool:
