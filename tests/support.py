@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import websockets
-from websockets.asyncio.client import ClientConnection
-
 from agentchat_client.protocol import MessageType, client_frame
 from agentchat_client.session import ClientSession, decode_server_frame
+from websockets.asyncio.client import ClientConnection
+
 from server.auth import issue_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +149,7 @@ class Client:
                 raise AssertionError(f"no {kind} frame matching {match} within {timeout}s")
             try:
                 frame = await self.next(remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise AssertionError(f"no {kind} frame matching {match} within {timeout}s") from None
             if matches(frame):
                 return frame["data"]

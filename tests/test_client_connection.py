@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import websockets
-
 from agentchat_client import AuthError, Backoff, ClientSession, Connection, LinkState, NotConnected
 from agentchat_client.protocol import MessageType
-from server.auth import issue_token
+
 from server.agents.testing import ChatTestClient
+from server.auth import issue_token
 from server.runtime import ServerRuntime
 from server.settings import Settings
 

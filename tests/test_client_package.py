@@ -8,6 +8,7 @@ other failure of the install is a failure of the package.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -116,9 +117,9 @@ async def test_an_agent_written_against_the_package_answers_a_mention(
     script.write_text(readme_agent())
     log_path = tmp_path / "echo.log"
     alice = await connect_as(server.url, "alice")
-    with open(log_path, "wb") as log:
-        agent = subprocess.Popen(
-            [str(venv), str(script)], cwd=tmp_path, stdout=log, stderr=log,
+    with log_path.open("wb") as log:  # noqa: ASYNC230 - opening a local file does not wait on anything
+        agent = await asyncio.create_subprocess_exec(
+            str(venv), str(script), cwd=tmp_path, stdout=log, stderr=log,
             env=clean_env(AGENTCHAT_URL=server.url, AGENTCHAT_TOKEN=token(AGENT, "agent")),
         )
     try:
@@ -131,5 +132,5 @@ async def test_an_agent_written_against_the_package_answers_a_mention(
         assert reply["text"] == f"alice said: @{AGENT} are you there?"
     finally:
         agent.terminate()
-        agent.wait(30)
+        await asyncio.wait_for(agent.wait(), 30)
         await alice.close()

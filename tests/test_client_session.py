@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 import pytest
-
 from agentchat_client.session import (
     AuthOutcome,
     Backoff,

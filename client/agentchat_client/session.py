@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeGuard
 
 from .protocol import ErrorCode, MessageType, client_frame, decode
 from .protocol.codec import DecodeError
@@ -296,9 +296,9 @@ class ClientSession:
         if self.finished:
             return None
         self._expect(LinkState.CONNECTING, LinkState.AUTHENTICATING, LinkState.LIVE)
-        if self.state is LinkState.LIVE and self._live_since is not None:
-            if self.clock() - self._live_since >= self.stable_after:
-                self._step = 0
+        stayed_up = self._live_since is not None and self.clock() - self._live_since >= self.stable_after
+        if self.state is LinkState.LIVE and stayed_up:
+            self._step = 0
         self.state = LinkState.DISCONNECTED
         self._live_since = None
         self.failures += 1
@@ -311,5 +311,5 @@ class ClientSession:
         self.state = LinkState.CLOSED
 
 
-def _is_id(value: Any) -> bool:
+def _is_id(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
