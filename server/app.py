@@ -1,4 +1,4 @@
-"""The WebSocket endpoint: HTTP checks (health, path, origin) around ``ChatHub.handle``."""
+"""The WebSocket endpoint: HTTP checks (health, path, origin) around ``Hub.handle``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from .hub import ChatHub
+from .hub import Hub
 from .settings import Settings
 
 __all__ = ["serve_hub", "WS_PATHS"]
@@ -34,7 +34,7 @@ def _allowed_origins(settings: Settings) -> list[str | None] | None:
     return [*settings.allowed_origins, None]
 
 
-async def serve_hub(hub: ChatHub, settings: Settings, started: float | None = None) -> Server:
+async def serve_hub(hub: Hub, settings: Settings, started: float | None = None) -> Server:
     started = started or time.monotonic()
 
     def process_request(connection: ServerConnection, request: Request) -> Response | None:

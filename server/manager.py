@@ -20,9 +20,9 @@ from websockets.asyncio.server import Server
 
 from .app import serve_hub
 from .auth import load_secret
-from .backends import make_fanout, make_limiter, make_presence
-from .fanout import Event
-from .hub import ChatHub, StopCallback
+from .backends import make_agent_directory, make_fanout, make_limiter, make_presence
+from .core.events import Event
+from .hub import Hub, StopCallback, TokenAuthenticator
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
 from agentchat_client.protocol import AgentState, MessageType, ProtocolError
 from .settings import Settings, get_settings
@@ -52,7 +52,7 @@ class WebSocketManager:
         self.message_handlers: list[MessageHandler] = []
         self.running = False
         self.server: Server | None = None
-        self.hub: ChatHub | None = None
+        self.hub: Hub | None = None
         self._store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pool = ThreadPoolExecutor(16, thread_name_prefix="agent-handler")
@@ -91,7 +91,7 @@ class WebSocketManager:
     def send_message(self, text: str, sender_name: str = "system", reply_to: int | None = None) -> bool:
         """Post ``text`` as ``sender_name``; True once it is accepted (stored, when called off-loop)."""
         return self._call(
-            lambda hub: hub.post(sender_name, text, MessageType.AGENT_RESPONSE, reply_to=reply_to),
+            lambda hub: hub.service.post(sender_name, text, MessageType.AGENT_RESPONSE, reply_to=reply_to),
             what=f"message from {sender_name}",
         )
 
@@ -106,10 +106,10 @@ class WebSocketManager:
         if progress is not None:
             progress = max(0.0, min(100.0, float(progress)))
         return self._call(
-            lambda hub: hub.set_status(user_id, state.value, current_task, progress), what=f"status of {user_id}"
+            lambda hub: hub.service.set_status(user_id, state.value, current_task, progress), what=f"status of {user_id}"
         )
 
-    def _call(self, make: Callable[[ChatHub], Awaitable[Any]], what: str) -> bool:
+    def _call(self, make: Callable[[Hub], Awaitable[Any]], what: str) -> bool:
         hub, loop = self.hub, self._loop
         if not self.running or hub is None or loop is None:
             log.warning("dropped %s: the server is not running", what)
@@ -150,26 +150,26 @@ class WebSocketManager:
         stream_id: str | None = None,
         attachment_ids: list[str] | tuple[str, ...] = (),
     ) -> Message:
-        return await self._hub().post(
+        return await self._hub().service.post(
             agent, text, MessageType.AGENT_RESPONSE, reply_to=reply_to, agent_status=agent_status,
             stream_id=stream_id, attachment_ids=attachment_ids,
         )
 
     async def set_status(self, agent: str, status: str, current_task: str | None = None,
                          progress: float | None = None) -> None:
-        await self._hub().set_status(agent, AgentState(status).value, current_task, progress)
+        await self._hub().service.set_status(agent, AgentState(status).value, current_task, progress)
 
     def stream(self, agent: str, stream_id: str, delta: str, reply_to: int | None = None) -> None:
-        self._hub().stream(agent, stream_id, delta, reply_to)
+        self._hub().service.stream(agent, stream_id, delta, reply_to)
 
     async def ask(
         self, agent: str, to: str, text: str, choices: list[str], timeout: float = 300.0,
         reply_to: int | None = None,
     ) -> str | None:
         """Ask person ``to`` a question; the chosen answer, or None after ``timeout`` seconds."""
-        hub = self._hub()
-        question_id = hub.ask(agent, to, text, choices, timeout, reply_to)
-        return await hub.wait_answer(question_id)
+        service = self._hub().service
+        question_id = await service.ask(agent, to, text, choices, timeout, reply_to)
+        return await service.wait_answer(question_id)
 
     def add_stop_handler(self, callback: StopCallback) -> None:
         """``callback(agent, by)`` runs when a person stops an agent's running task."""
@@ -178,13 +178,13 @@ class WebSocketManager:
     def register_agent(self, name: str, description: str = "") -> None:
         self._hub().register_agent(name, description)
 
-    def _hub(self) -> ChatHub:
+    def _hub(self) -> Hub:
         if self.hub is None:
             raise RuntimeError("the server is not started")
         return self.hub
 
     # lifecycle ----------------------------------------------------------------------------------
-    async def prepare(self) -> ChatHub:
+    async def prepare(self) -> Hub:
         """Open the store and build the hub without listening yet (agents register here)."""
         if self.hub is not None:
             return self.hub
@@ -193,9 +193,9 @@ class WebSocketManager:
         if self._store is None:
             self._store = open_store(settings.resolved_database_url)
         await self._store.start()
-        self.hub = ChatHub(
-            settings, load_secret(settings), self._store, make_fanout(settings, self._store),
-            make_presence(settings), make_limiter(settings),
+        self.hub = Hub(
+            settings, TokenAuthenticator(load_secret(settings)), self._store, make_fanout(settings, self._store),
+            make_presence(settings), make_limiter(settings), make_agent_directory(settings),
         )
         self.hub.listeners.append(self._on_event)
         return self.hub
@@ -225,6 +225,7 @@ class WebSocketManager:
         await hub.fanout.close()
         await hub.presence.close()
         await hub.limiter.close()
+        await hub.directory.close()
         await self.store.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.hub = None

@@ -6,10 +6,12 @@ from typing import Any
 
 import orjson
 
-from agentchat_client.protocol import MessageType, iso, server_envelope
-from .store.models import AgentStatusRow, Attachment, Message
+from agentchat_client.protocol import MessageType, iso, server_envelope, server_frame
 
-__all__ = ["message_envelope", "attachment_meta", "status_data", "encode_client_id"]
+from .core.events import Event
+from .store import AgentStatus, Attachment, Message
+
+__all__ = ["message_envelope", "message_event", "attachment_meta", "status_data", "encode_client_id"]
 
 
 def encode_client_id(client_id: int | str | None) -> str | None:
@@ -52,7 +54,14 @@ def message_envelope(row: Message) -> dict[str, Any]:
     return server_envelope(kind, data)  # type: ignore[call-overload]
 
 
-def status_data(row: AgentStatusRow) -> dict[str, Any]:
+def message_event(row: Message) -> Event:
+    """The event published for a committed message (and rebuilt from the database on repair)."""
+    envelope = message_envelope(row)
+    kind = MessageType(envelope["type"])
+    return Event(kind, server_frame(kind, envelope["data"]), message_id=row.id, _data=envelope["data"])  # type: ignore[call-overload]
+
+
+def status_data(row: AgentStatus) -> dict[str, Any]:
     progress = row.progress
     if progress is not None and float(progress).is_integer():
         progress = int(progress)
@@ -63,4 +72,3 @@ def status_data(row: AgentStatusRow) -> dict[str, Any]:
         "progress": progress,
         "timestamp": iso(row.updated_at),
     }
-

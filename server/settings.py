@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     max_send_buffer_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024)
     """A client whose unsent backlog exceeds this is disconnected (close code 1008)."""
 
+    auth_timeout_seconds: float = Field(10.0, gt=0)
+    """A socket that has not authenticated within this many seconds is closed (1008)."""
+    catch_up_timeout_seconds: float = Field(30.0, gt=0)
+    """A client whose history or recovery takes longer than this to write is closed (1008)."""
+    max_connections_per_user: int = Field(50, gt=0)
+    """Open connections one user may hold (tabs, devices, agents); more are refused (1008)."""
+    max_connections_per_address: int = Field(500, gt=0)
+    """Open sockets from one client address, authenticated or not; more are closed (1008)."""
+
     recovery_cap: int = Field(500, gt=0)
     """At most this many missed messages are replayed after a reconnect."""
     initial_history: int = Field(50, ge=0, le=200)

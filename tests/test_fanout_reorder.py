@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from server.fanout import Event
-from server.fanout.reorder import Reorder
+from server.core.events import Event
+from server.backends.fanout.reorder import Reorder
 from agentchat_client.protocol import MessageType
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from server.presence import LocalPresence
+from server.backends.presence import MemoryPresence
 
 
 async def test_many_tabs_one_presence() -> None:
-    presence = LocalPresence()
+    presence = MemoryPresence()
     assert await presence.connect("alice", "tab1") is True
     assert await presence.connect("alice", "tab2") is False
     assert await presence.online() == {"alice"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.ratelimit import SlidingWindow
+from server.backends.ratelimit import SlidingWindow
 
 
 def test_minimum_gap_and_exact_retry_after() -> None:

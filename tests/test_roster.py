@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from server.roster import Member, Roster
+from server.core.roster import Member, Roster
 
 
 def test_agents_then_online_then_recently_seen() -> None:

@@ -178,7 +178,12 @@ class ChatSession:
         self.connection = ConnectionState.CONNECTED
         if isinstance(data.get("role"), str):
             self.role = data["role"]
-        self.agents = {a for a in data.get("agents") or [] if isinstance(a, str)}
+        # ``agents`` means "everyone online" (the design document's meaning): who is an agent
+        # comes from ``members``.
+        self.agents = {
+            m["userId"] for m in data.get("members") or []
+            if isinstance(m, dict) and m.get("isAgent") and isinstance(m.get("userId"), str)
+        }
         members: dict[str, Member] = {}
         for item in data.get("members") or []:
             if isinstance(item, dict) and item.get("userId"):

@@ -167,7 +167,8 @@ class AgentClient:
             if data.get("agent") == self.name:
                 self._stop(str(data.get("by") or "someone"))
         elif kind == MessageType.QUESTION_CLOSED:
-            future = self._questions.pop(str(data.get("questionId")), None)
+            # The server mints questionId; ``ref`` is the id this client proposed.
+            future = self._questions.pop(str(data.get("ref") or data.get("questionId")), None)
             if future is not None and not future.done():
                 future.set_result(data.get("answer") if data.get("status") == "answered" else None)
         elif kind == MessageType.ERROR:
@@ -289,7 +290,7 @@ class AgentClient:
         self._questions[question_id] = future
         try:
             await self._send(MessageType.AGENT_QUESTION, {
-                "questionId": question_id, "to": to, "text": text, "choices": list(choices),
+                "ref": question_id, "to": to, "text": text, "choices": list(choices),
                 "timeoutSeconds": timeout, "replyTo": reply_to,
             })
             return await asyncio.wait_for(future, timeout + 10)

@@ -1,12 +1,41 @@
-"""Persistence: the ``Store`` interface and its SQLModel implementation."""
+"""Persistence: the ``Store`` interface in plain records, in memory or in SQL."""
 
-from .base import Page, Store
-from .models import AgentStatusRow, Attachment, Message, Task, User
-from .sql import SqlStore, make_engine, migrate
+from .base import FileStore, MessageStore, StatusStore, Store, TaskStore, UserStore
+from .memory import MemoryStore
+from .records import AgentStatus, Attachment, Message, Page, Task, User
 
-__all__ = ["Store", "Page", "SqlStore", "make_engine", "migrate", "Message", "User", "AgentStatusRow", "Attachment", "Task"]
+__all__ = [
+    "Store",
+    "MessageStore",
+    "UserStore",
+    "StatusStore",
+    "FileStore",
+    "TaskStore",
+    "MemoryStore",
+    "SqlStore",
+    "open_store",
+    "Message",
+    "User",
+    "AgentStatus",
+    "Attachment",
+    "Task",
+    "Page",
+]
 
 
 def open_store(url: str) -> Store:
-    """The store for a database URL (SQLite file or PostgreSQL)."""
+    """The store for a database URL (SQLite file or PostgreSQL); ``memory://`` keeps nothing."""
+    if url.startswith("memory:"):
+        return MemoryStore()
+    from .sql import SqlStore
+
     return SqlStore(url)
+
+
+def __getattr__(name: str) -> object:
+    # ``SqlStore`` pulls in SQLAlchemy; import it only when asked for.
+    if name == "SqlStore":
+        from .sql import SqlStore
+
+        return SqlStore
+    raise AttributeError(name)

@@ -1,7 +1,7 @@
-"""The storage interface the server talks to; ``sql.SqlStore`` implements it.
+"""The storage interface, one small part per concern; ``sql`` and ``memory`` implement it.
 
-Kept small on purpose (Chainlit's data-layer idea): the hub never writes SQL, and a
-different backend only has to provide these calls.
+Kept small on purpose (Chainlit's data-layer idea): the hub never writes SQL, it speaks in the
+plain records of ``records.py``, and a different back end only has to provide these calls.
 """
 
 from __future__ import annotations
@@ -9,42 +9,30 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlmodel import Session
+from .records import AgentStatus, Attachment, Message, Page, Task, User
 
-from .models import AgentStatusRow, Attachment, Message, User
+__all__ = ["Store", "MessageStore", "UserStore", "StatusStore", "FileStore", "TaskStore", "OnCommit"]
 
-__all__ = ["Store", "Page"]
-
-T = TypeVar("T")
-Page = tuple[list[Message], bool]
-"""Messages oldest first, and whether more exist beyond them."""
+OnCommit = Callable[[Message], None]
 
 
-class Store(ABC):
+class MessageStore(ABC):
     @abstractmethod
-    async def start(self) -> None: ...
-
-    @abstractmethod
-    async def close(self) -> None: ...
-
-    async def flush(self) -> None:  # noqa: B027 - stores without a write queue have nothing to do
-        """Wait until every accepted write is committed."""
-
-    # messages
-    @abstractmethod
-    async def append(self, draft: Message, on_commit: Callable[[Message], None] | None = None) -> Message:
-        """Persist ``draft``; ``on_commit`` runs after the commit, in id order across callers."""
+    async def append(self, draft: Message, on_commit: OnCommit | None = None) -> Message:
+        """Persist ``draft`` (its ``id`` is set); ``on_commit`` runs after the commit, in id order."""
 
     @abstractmethod
     async def message_exists(self, message_id: int) -> bool: ...
 
     @abstractmethod
-    async def get_messages(self, ids: Iterable[int]) -> list[Message]: ...
+    async def get_messages(self, ids: Iterable[int]) -> list[Message]:
+        """The stored messages among ``ids``, in id order."""
 
     @abstractmethod
-    async def history(self, before_id: int | None, limit: int) -> Page: ...
+    async def history(self, before_id: int | None, limit: int) -> Page:
+        """The ``limit`` messages before ``before_id`` (the newest when None), oldest first."""
 
     @abstractmethod
     async def after(self, after_id: int, cap: int) -> Page:
@@ -52,12 +40,13 @@ class Store(ABC):
 
     @abstractmethod
     async def search(self, query: str, limit: int) -> list[Message]:
-        """Newest first."""
+        """Messages containing every word of ``query``, newest first."""
 
     @abstractmethod
     async def latest_id(self) -> int: ...
 
-    # users
+
+class UserStore(ABC):
     @abstractmethod
     async def get_user(self, name: str) -> User | None: ...
 
@@ -77,23 +66,61 @@ class Store(ABC):
     @abstractmethod
     async def touch_users(self, names: Iterable[str], when: datetime) -> None: ...
 
-    # agents
+
+class StatusStore(ABC):
     @abstractmethod
-    async def save_agent_status(self, row: AgentStatusRow) -> None: ...
+    async def save_agent_status(self, status: AgentStatus) -> None: ...
 
     @abstractmethod
-    async def agent_statuses(self) -> list[AgentStatusRow]: ...
+    async def agent_statuses(self) -> list[AgentStatus]: ...
 
-    # files
+
+class FileStore(ABC):
     @abstractmethod
     async def add_attachment(self, attachment: Attachment) -> Attachment: ...
 
     @abstractmethod
-    async def get_attachments(self, ids: Iterable[str]) -> list[Attachment]: ...
+    async def get_attachments(self, ids: Iterable[str]) -> list[Attachment]:
+        """The known attachments among ``ids``, in the order asked."""
 
-    # escape hatch for features with their own tables (the tasks agent)
+
+class TaskStore(ABC):
     @abstractmethod
-    async def run(self, work: Callable[[Session], T]) -> T: ...
+    async def add_task(self, task: Task) -> Task: ...
+
+    @abstractmethod
+    async def get_task(self, task_id: int) -> Task | None: ...
+
+    @abstractmethod
+    async def update_task(self, task_id: int, *, state: str | None = None, assignee: str | None = None) -> Task | None:
+        """Change what is given (and ``updated_at``); None when there is no such task."""
+
+    @abstractmethod
+    async def delete_task(self, task_id: int) -> Task | None: ...
+
+    @abstractmethod
+    async def delete_tasks_in_state(self, state: str) -> int: ...
+
+    @abstractmethod
+    async def list_tasks(self, *, exclude_state: str | None = None, assignee: str | None = None) -> list[Task]:
+        """Oldest first."""
+
+    @abstractmethod
+    async def count_tasks(self, state: str | None = None) -> int: ...
+
+
+class Store(MessageStore, UserStore, StatusStore, FileStore, TaskStore, ABC):
+    """Everything the server keeps."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Open (and, for a database, migrate)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def flush(self) -> None:  # noqa: B027 - stores without a write queue have nothing to do
+        """Wait until every accepted write is committed."""
 
     def describe(self) -> dict[str, Any]:
         return {"backend": type(self).__name__}

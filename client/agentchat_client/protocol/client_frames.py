@@ -7,10 +7,10 @@ or ``sender``); wrong types, out-of-range values and missing fields are ``INVALI
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Annotated, Any, Union
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from .codec import encode
 from .common import AgentState, ErrorCode, MessageType, ProtocolError
@@ -18,6 +18,8 @@ from .common import AgentState, ErrorCode, MessageType, ProtocolError
 __all__ = [
     "ClientPayload",
     "ClientId",
+    "MAX_SAFE_INT",
+    "MAX_CLIENT_ID_CHARS",
     "AuthData",
     "ChatMessageData",
     "AgentResponseData",
@@ -42,57 +44,80 @@ class ClientPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-ClientId = Union[StrictInt, StrictStr, None]
+MAX_SAFE_INT = 2**53 - 1
+"""Every integer a client sends is at most this (JavaScript's safe range; ids fit in BIGINT)."""
+MAX_CLIENT_ID_CHARS = 64
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text, and no person types one: refused everywhere.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_no_nul)]
+"""A string without NUL characters."""
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_SAFE_INT)]
+"""A message id (or the id of anything in the message sequence)."""
+Name = Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
+Number = Union[StrictInt, StrictFloat]
+ClientId = Union[
+    Annotated[StrictInt, Field(ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)],
+    Annotated[StrictStr, Field(max_length=MAX_CLIENT_ID_CHARS), AfterValidator(_no_nul)],
+    None,
+]
+"""The client's own id for a message, echoed back as ``clientId``: a number or a short string."""
 
 
 class AuthData(ClientPayload):
-    userId: StrictStr | None = None
-    token: StrictStr | None = None
-    role: Any = None  # ignored: the role comes from the token
-    lastMessageId: StrictInt | None = Field(None, ge=0)
+    userId: Annotated[StrictStr, Field(max_length=64), AfterValidator(_no_nul)] | None = None
+    token: Annotated[StrictStr, Field(max_length=8192), AfterValidator(_no_nul)] | None = None
+    role: Any = None  # ignored: the role comes from the account
+    lastMessageId: Annotated[StrictInt, Field(ge=0, le=MAX_SAFE_INT)] | None = None
 
 
 class ChatMessageData(ClientPayload):
     id: ClientId = None
-    text: StrictStr = ""
-    mentions: list[StrictStr] = Field(default_factory=list, max_length=100)
-    replyTo: StrictInt | None = Field(None, ge=1)
-    attachments: list[StrictStr] = Field(default_factory=list, max_length=20)
+    text: Text = ""
+    mentions: list[Name] = Field(default_factory=list, max_length=100)
+    replyTo: Id | None = None
+    attachments: list[Name] = Field(default_factory=list, max_length=20)
     sender: Any = None  # ignored: the sender is the authenticated user
 
 
 class AgentResponseData(ClientPayload):
     id: ClientId = None
-    text: StrictStr
-    replyTo: StrictInt | None = Field(None, ge=1)
+    text: Text
+    replyTo: Id | None = None
     agentStatus: AgentState | None = None
-    mentions: list[StrictStr] = Field(default_factory=list, max_length=100)
-    attachments: list[StrictStr] = Field(default_factory=list, max_length=20)
-    streamId: StrictStr | None = Field(None, max_length=64)
+    mentions: list[Name] = Field(default_factory=list, max_length=100)
+    attachments: list[Name] = Field(default_factory=list, max_length=20)
+    streamId: Name | None = None
     sender: Any = None
 
 
 class AgentStreamData(ClientPayload):
-    streamId: StrictStr = Field(min_length=1, max_length=64)
-    delta: StrictStr = ""
-    replyTo: StrictInt | None = Field(None, ge=1)
+    streamId: Name
+    delta: Annotated[StrictStr, Field(max_length=32_000), AfterValidator(_no_nul)] = ""
+    replyTo: Id | None = None
     sender: Any = None
 
 
 class StatusUpdateData(ClientPayload):
-    userId: StrictStr | None = None
+    userId: Name | None = None
     status: AgentState
-    currentTask: StrictStr | None = Field(None, max_length=500)
-    progress: int | float | None = Field(None, ge=0, le=100)
+    currentTask: Annotated[StrictStr, Field(max_length=500), AfterValidator(_no_nul)] | None = None
+    progress: Annotated[Number, Field(ge=0, le=100)] | None = None
 
 
 class HistoryData(ClientPayload):
-    beforeId: StrictInt | None = Field(None, ge=1)
+    beforeId: Id | None = None
     limit: StrictInt = Field(50, ge=1, le=200)
 
 
 class SearchData(ClientPayload):
-    query: StrictStr = Field(min_length=1, max_length=200)
+    query: Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
     limit: StrictInt = Field(50, ge=1, le=200)
 
 
@@ -101,21 +126,27 @@ class TypingData(ClientPayload):
 
 
 class StopAgentData(ClientPayload):
-    agent: StrictStr = Field(min_length=1, max_length=64)
+    agent: Name
 
 
 class AgentQuestionData(ClientPayload):
-    questionId: StrictStr | None = Field(None, max_length=64)
-    to: StrictStr = Field(min_length=1, max_length=64)
-    text: StrictStr = Field(min_length=1, max_length=2000)
-    choices: list[StrictStr] = Field(min_length=1, max_length=10)
-    timeoutSeconds: StrictInt | float = Field(300, gt=0, le=86400)
-    replyTo: StrictInt | None = Field(None, ge=1)
+    """``ref`` (or, from older agents, ``questionId``) is the agent's own name for the question;
+    the server mints the real ``questionId`` and echoes ``ref`` back."""
+
+    ref: Name | None = None
+    questionId: Name | None = None
+    to: Name
+    text: Annotated[StrictStr, Field(min_length=1, max_length=2000), AfterValidator(_no_nul)]
+    choices: list[Annotated[StrictStr, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]] = Field(
+        min_length=1, max_length=10
+    )
+    timeoutSeconds: Annotated[Number, Field(gt=0, le=86400)] = 300
+    replyTo: Id | None = None
 
 
 class QuestionAnswerData(ClientPayload):
-    questionId: StrictStr = Field(min_length=1, max_length=64)
-    answer: StrictStr = Field(min_length=1, max_length=500)
+    questionId: Name
+    answer: Annotated[StrictStr, Field(min_length=1, max_length=500), AfterValidator(_no_nul)]
 
 
 class PingData(ClientPayload):
@@ -139,12 +170,24 @@ CLIENT_MODELS: dict[MessageType, type[ClientPayload]] = {
 """What a client may send.  Server-only types (``auth_response``, ``error``...) are not here."""
 
 
+_TYPE_TAGS = frozenset({"int", "float", "str", "bool", "list", "dict", "none"})
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    # pydantic adds the union member tried ("constrained-int", "function-after[...]") to the
+    # location; a person wants the field.
+    parts = [str(p) for p in loc if isinstance(p, int) or ("-" not in p and "[" not in p and p not in _TYPE_TAGS)]
+    return ".".join(parts) or "data"
+
+
 def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err["loc"]) or "data"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
+    by_field: dict[str, list[str]] = {}
+    for err in exc.errors():
+        message = err["msg"].removeprefix("Value error, ")
+        found = by_field.setdefault(_field_path(err["loc"]), [])
+        if message not in found:
+            found.append(message)
+    return "; ".join(f"{where}: {' or '.join(msgs)}" for where, msgs in list(by_field.items())[:3])
 
 
 def decode_frame(raw: str | bytes) -> tuple[MessageType, ClientPayload]:

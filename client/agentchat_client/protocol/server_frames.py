@@ -278,7 +278,10 @@ class StopAgentFrame(TypedDict):
 
 
 class AgentQuestion(TypedDict):
+    """``questionId`` is minted by the server; ``ref`` is the asking agent's own name for it."""
+
     questionId: str
+    ref: NotRequired[str]
     agent: str
     to: str
     text: str
@@ -295,6 +298,7 @@ class AgentQuestionFrame(TypedDict):
 
 class QuestionClosed(TypedDict):
     questionId: str
+    ref: NotRequired[str]
     status: Literal["answered", "timeout", "cancelled"]
     answer: str | None
     answeredBy: str | None

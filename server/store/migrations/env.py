@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from server.store.models import SQLModel  # noqa: F401  (metadata for autogenerate)
+from server.store.tables import SQLModel  # noqa: F401  (metadata for autogenerate)
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic` CLI use: build an engine from the configured URL

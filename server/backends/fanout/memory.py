@@ -1,13 +1,14 @@
-"""In-process fan-out: the default, zero set-up, one server process."""
+"""Fan-out inside this process: the default, zero set-up, one server process."""
 
 from __future__ import annotations
 
-from .base import Deliver, Event, Fanout
+from ...core.events import Event
+from .base import Deliver, Fanout
 
-__all__ = ["LocalFanout"]
+__all__ = ["MemoryFanout"]
 
 
-class LocalFanout(Fanout):
+class MemoryFanout(Fanout):
     def __init__(self) -> None:
         self._deliver: Deliver | None = None
 

@@ -1,4 +1,4 @@
-"""SQLModel tables.  The schema itself is owned by the Alembic migrations next to this file."""
+"""SQLModel tables, private to ``store/sql``.  The schema itself is owned by the Alembic migrations."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from sqlmodel import Field, SQLModel
 
 from agentchat_client.protocol import utc_now
 
-__all__ = ["User", "Message", "AgentStatusRow", "Attachment", "Task"]
+__all__ = ["UserRow", "MessageRow", "AgentStatusRow", "AttachmentRow", "TaskRow"]
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long life.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class User(SQLModel, table=True):
+class UserRow(SQLModel, table=True):
     __tablename__ = "users"
 
     name: str = Field(primary_key=True, max_length=32)
@@ -27,7 +27,7 @@ class User(SQLModel, table=True):
     last_seen: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
-class Message(SQLModel, table=True):
+class MessageRow(SQLModel, table=True):
     """A chat message or an agent response; ``id`` is the authoritative, increasing id."""
 
     __tablename__ = "messages"
@@ -57,7 +57,7 @@ class AgentStatusRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class Attachment(SQLModel, table=True):
+class AttachmentRow(SQLModel, table=True):
     """An uploaded file; ``stored_name`` is generated, never the user's filename."""
 
     __tablename__ = "attachments"
@@ -71,7 +71,7 @@ class Attachment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class Task(SQLModel, table=True):
+class TaskRow(SQLModel, table=True):
     """The team task board kept by the built-in ``tasks`` agent."""
 
     __tablename__ = "tasks"
@@ -85,4 +85,4 @@ class Task(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-Index("ix_messages_reply_to", Message.__table__.c.reply_to)
+Index("ix_messages_reply_to", MessageRow.__table__.c.reply_to)

@@ -18,8 +18,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from .ratelimit import WINDOW_SECONDS, RateLimiter, SlidingWindow
-from .redis_client import Keys, connect
+from .base import WINDOW_SECONDS, RateLimiter, SlidingWindow
+from ..redis_client import Keys, connect
 
 __all__ = ["RedisRateLimiter"]
 

@@ -30,10 +30,10 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
-from agentchat_client import protocol as p
 from ..redis_client import Keys, RedisUnavailableError, connect, redact
-from ..serialize import message_envelope
-from .base import Deliver, Event, Fanout
+from ...serialize import message_event
+from ...core.events import Event
+from .base import Deliver, Fanout
 from .reorder import Reorder
 
 __all__ = ["RedisFanout", "MessageSource"]
@@ -58,12 +58,6 @@ class MessageSource(Protocol):
     async def get_messages(self, ids: Any) -> list[Any]: ...
 
     async def latest_id(self) -> int: ...
-
-
-def event_for_row(row: Any) -> Event:
-    """The same event ``ChatHub`` publishes for a committed row."""
-    env = message_envelope(row)
-    return Event(p.MessageType(env["type"]), p.encode(env), message_id=row.id, _data=env["data"])
 
 
 class RedisFanout(Fanout):
@@ -307,7 +301,7 @@ class RedisFanout(Fanout):
                         await asyncio.sleep(0.2 * failures)
                         continue
                     rows = []  # the database is unwell: deliver what we hold; clients can recover later
-                found = {row.id: event_for_row(row) for row in rows}
+                found = {row.id: message_event(row) for row in rows}
                 self.repairs += 1
                 log.debug("Redis fan-out: filled ids %d..%d from the database (%d found)", floor + 1, upto, len(found))
             if upto - reorder.last > REPAIR_MAX:

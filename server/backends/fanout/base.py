@@ -8,44 +8,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
-import orjson
+from ...core.events import Event
 
-from agentchat_client.protocol import MessageType
-
-__all__ = ["Event", "Fanout", "Deliver"]
-
-
-@dataclass(slots=True)
-class Event:
-    """One broadcast: the encoded frame, plus what the hub needs to route it."""
-
-    kind: MessageType
-    frame: bytes
-    message_id: int | None = None
-    exclude_user: str | None = None
-    """Do not send to this user (typing indicators are not echoed to the typist)."""
-    target_user: str | None = None
-    """Send only to this user's connections (control frames for an external agent)."""
-    _data: dict[str, Any] | None = field(default=None, repr=False)
-
-    @property
-    def data(self) -> dict[str, Any]:
-        if self._data is None:
-            self._data = orjson.loads(self.frame)["data"]
-        return self._data
-
-    def to_bytes(self) -> bytes:
-        header = {"k": self.kind.value, "m": self.message_id, "x": self.exclude_user, "t": self.target_user}
-        return orjson.dumps(header) + b"\n" + self.frame
-
-    @classmethod
-    def from_bytes(cls, raw: bytes) -> Event:
-        head, _, frame = raw.partition(b"\n")
-        header = orjson.loads(head)
-        return cls(MessageType(header["k"]), frame, header["m"], header["x"], header["t"])
+__all__ = ["Fanout", "Deliver"]
 
 
 Deliver = Callable[[Event], None]

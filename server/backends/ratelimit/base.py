@@ -7,11 +7,10 @@ across every server process.
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from collections import deque
 
-__all__ = ["SlidingWindow", "RateLimiter", "LocalRateLimiter"]
+__all__ = ["SlidingWindow", "RateLimiter", "WINDOW_SECONDS"]
 
 WINDOW_SECONDS = 3600.0
 
@@ -65,16 +64,3 @@ class RateLimiter(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass
-
-
-class LocalRateLimiter(RateLimiter):
-    def __init__(self, max_per_hour: int, min_gap: float) -> None:
-        self.window = SlidingWindow(max_per_hour, min_gap)
-        self._calls = 0
-
-    async def acquire(self, user_id: str) -> float:
-        now = time.monotonic()
-        self._calls += 1
-        if self._calls % 10_000 == 0:
-            self.window.forget_idle(now)
-        return self.window.try_acquire(user_id, now)

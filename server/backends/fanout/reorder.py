@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .base import Event
+from ...core.events import Event
 
 __all__ = ["Reorder"]
 

@@ -12,9 +12,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any
 
-from agentchat_client.protocol import iso
+from agentchat_client.protocol import MemberInfo, iso
 
 __all__ = ["Member", "Roster", "ROSTER_LIMIT"]
 
@@ -28,7 +27,7 @@ class Member:
     is_agent: bool
     last_seen: datetime | None = None
 
-    def to_wire(self, online: bool) -> dict[str, Any]:
+    def to_wire(self, online: bool) -> MemberInfo:
         return {
             "userId": self.name,
             "role": self.role,
@@ -71,9 +70,9 @@ class Roster:
             member.last_seen = when
             self._by_last_seen.move_to_end(name)
 
-    def snapshot(self, online: Collection[str], always_online: Collection[str] = ()) -> list[dict[str, Any]]:
+    def snapshot(self, online: Collection[str], always_online: Collection[str] = ()) -> list[MemberInfo]:
         """At most ``limit`` members: agents, then people online, then the most recently seen."""
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, MemberInfo] = {}
 
         def take(name: str) -> None:
             if name in out or len(out) >= self.limit:

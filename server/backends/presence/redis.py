@@ -12,7 +12,6 @@ Keys (``P`` = ``AGENTCHAT_REDIS_PREFIX``):
 - ``P:presence:proc:<process>`` hash ``<process>/<connection>`` -> user: what to remove if it dies
 - ``P:presence:alive:<process>`` heartbeat, expires after ``ttl`` seconds
 - ``P:presence:procs``          set of process ids to check
-- ``P:agents``                  hash agent -> description (the agents of every process)
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from .presence import Presence, PresenceChange
-from .redis_client import Keys, connect
+from .base import Presence, PresenceChange
+from ..redis_client import Keys, connect
 
 __all__ = ["RedisPresence"]
 
@@ -160,26 +159,6 @@ class RedisPresence(Presence):
         except (RedisError, OSError) as exc:
             log.warning("presence: Redis unavailable (%s); answering with this process's users only", exc)
             return set(self._local.values())
-
-    async def register_agents(self, agents: dict[str, str], hosted: bool) -> list[str]:
-        if not agents:
-            return []
-        redis = await self._redis()
-        await redis.hset(self.keys("agents"), mapping={n: d or "" for n, d in agents.items()})
-        came_online = []
-        if hosted:  # in-process agents are online exactly while their host process lives
-            for name in agents:
-                if await self.connect(name, f"agent:{name}"):
-                    came_online.append(name)
-        return came_online
-
-    async def agents(self) -> dict[str, str]:
-        try:
-            redis = await self._redis()
-            return {k.decode(): v.decode() for k, v in (await redis.hgetall(self.keys("agents"))).items()}
-        except (RedisError, OSError) as exc:
-            log.warning("presence: Redis unavailable (%s); listing this process's agents only", exc)
-            return {}
 
     # heartbeat and sweeping -----------------------------------------------------------------------
     async def _loop(self) -> None:

@@ -1,0 +1,24 @@
+"""Who is on a connection: decided by the server from the stored account, never by the client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from agentchat_client.protocol import Role
+
+__all__ = ["Identity"]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    user_id: str
+    role: Role
+    session_id: str | None = None
+    """The sign-in session behind the token (revoking it ends the connection); None for dev tokens."""
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role is Role.AGENT
+
+    def with_role(self, role: Role) -> Identity:
+        return replace(self, role=role)

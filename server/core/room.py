@@ -1,0 +1,104 @@
+"""What every server process keeps in memory about the chat, kept current from delivered events.
+
+The newest page of messages (so a newcomer's history costs no database read and is encoded once
+until the next message), the newest id, which recent ids exist (a ``replyTo`` to a recent
+message is checked without the database), the agents' statuses and the open questions.
+Events arrive in id order; replays (after a fan-out repair) are recognised and ignored.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from agentchat_client.protocol import (
+    HistoryPage,
+    MessageType,
+    StatusUpdate,
+    server_frame,
+)
+
+from .events import Event
+from .questions import Question, QuestionBook
+
+__all__ = ["RoomState"]
+
+KNOWN_IDS_MAX = 4096
+"""How many recent message ids are remembered for ``replyTo`` checks without the database."""
+
+
+class RoomState:
+    def __init__(self, page_size: int = 50) -> None:
+        self.page_size = page_size
+        self.last_id = 0
+        self.recent: deque[dict[str, Any]] = deque(maxlen=max(page_size, 1))
+        self.has_older = False
+        self.statuses: dict[str, StatusUpdate] = {}
+        self.questions = QuestionBook()
+        self._known_ids: deque[int] = deque(maxlen=KNOWN_IDS_MAX)
+        self._known_set: set[int] = set()
+        self._page_frame: bytes | None = None
+
+    # loading -----------------------------------------------------------------------------
+    def load(self, newest_page: list[dict[str, Any]], has_older: bool, last_id: int) -> None:
+        """Start from the database: the newest page (envelopes, oldest first) and the newest id."""
+        self.recent.clear()
+        if self.page_size:
+            self.recent.extend(newest_page[-self.page_size:])
+        self.has_older = has_older or len(newest_page) > self.page_size
+        for envelope in newest_page:
+            self._know(envelope["data"]["id"])
+        self.last_id = max(last_id, self.newest_id)
+        self._page_frame = None
+
+    def load_statuses(self, statuses: list[StatusUpdate]) -> None:
+        self.statuses = {s["userId"]: s for s in statuses}
+
+    # reading -----------------------------------------------------------------------------
+    @property
+    def newest_id(self) -> int:
+        return int(self.recent[-1]["data"]["id"]) if self.recent else 0
+
+    def knows(self, message_id: int) -> bool:
+        """True when ``message_id`` is certainly a stored message (False means: ask the store)."""
+        return message_id in self._known_set
+
+    def newest_page_frame(self) -> tuple[bytes, int]:
+        """The ``history`` frame a newcomer gets, encoded once per change, and its newest id."""
+        if self._page_frame is None:
+            page: HistoryPage = {"beforeId": None, "messages": list(self.recent), "hasMore": self.has_older}  # type: ignore[typeddict-item]
+            self._page_frame = server_frame(MessageType.HISTORY, page)
+        return self._page_frame, self.newest_id
+
+    # applying events ---------------------------------------------------------------------
+    def apply(self, event: Event) -> None:
+        kind = event.kind
+        if kind in (MessageType.MESSAGE, MessageType.AGENT_RESPONSE):
+            self._remember(event)
+        elif kind is MessageType.STATUS_UPDATE:
+            data = event.data
+            self.statuses[data["userId"]] = data  # type: ignore[assignment]
+        elif kind is MessageType.AGENT_QUESTION:
+            self.questions.opened(Question.from_event(event.data, event.frame))
+        elif kind is MessageType.QUESTION_CLOSED:
+            self.questions.closed(event.data["questionId"])
+
+    def _remember(self, event: Event) -> None:
+        message_id = event.message_id or event.data.get("id") or 0
+        if message_id <= self.last_id:
+            return  # a replay of something already known
+        self.last_id = message_id
+        if self.page_size:
+            if len(self.recent) == self.recent.maxlen:
+                self.has_older = True
+            self.recent.append({"type": event.kind.value, "data": event.data})
+        else:
+            self.has_older = True
+        self._know(message_id)
+        self._page_frame = None
+
+    def _know(self, message_id: int) -> None:
+        if len(self._known_ids) == self._known_ids.maxlen:
+            self._known_set.discard(self._known_ids[0])
+        self._known_ids.append(message_id)
+        self._known_set.add(message_id)

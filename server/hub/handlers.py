@@ -1,0 +1,139 @@
+"""What the hub does with each frame of an authenticated connection.
+
+Each handler checks the sender against the core's rules (``core.policy``), then calls the
+``ChatService`` or answers the connection.  A :class:`ProtocolError` becomes an ``error`` frame
+for the sender only; the connection stays open.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from agentchat_client.protocol import (
+    AgentQuestionData,
+    AgentResponseData,
+    AgentStreamData,
+    ChatMessageData,
+    ErrorCode,
+    HistoryData,
+    HistoryPage,
+    MessageType,
+    ProtocolError,
+    QuestionAnswerData,
+    Role,
+    SearchData,
+    SearchResults,
+    StatusUpdateData,
+    StopAgentData,
+    TypingData,
+    server_frame,
+)
+
+from ..core.policy import require_agent, require_own_status, require_poster
+from ..serialize import message_envelope
+from .connections import Conn
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+__all__ = ["HANDLERS"]
+
+Handler = Callable[["Hub", Conn, Any], Awaitable[None]]
+
+
+def _role(conn: Conn) -> Role:
+    assert conn.identity is not None
+    return conn.identity.role
+
+
+def _agent(conn: Conn, kind: MessageType) -> str:
+    require_agent(_role(conn), kind)
+    assert conn.user_id is not None
+    return conn.user_id
+
+
+async def on_message(hub: Hub, conn: Conn, data: ChatMessageData) -> None:
+    require_poster(_role(conn))
+    assert conn.user_id is not None
+    await hub.service.post(
+        conn.user_id, data.text, MessageType.MESSAGE, client_id=data.id, mentions=data.mentions,
+        reply_to=data.replyTo, attachment_ids=data.attachments, rate_limited=_role(conn) is not Role.AGENT,
+    )
+
+
+async def on_agent_response(hub: Hub, conn: Conn, data: AgentResponseData) -> None:
+    agent = _agent(conn, MessageType.AGENT_RESPONSE)
+    await hub.service.post(
+        agent, data.text, MessageType.AGENT_RESPONSE, client_id=data.id, mentions=data.mentions,
+        reply_to=data.replyTo, attachment_ids=data.attachments,
+        agent_status=data.agentStatus.value if data.agentStatus else None, stream_id=data.streamId,
+    )
+
+
+async def on_agent_stream(hub: Hub, conn: Conn, data: AgentStreamData) -> None:
+    agent = _agent(conn, MessageType.AGENT_STREAM)
+    await hub.service.check_reply_to(data.replyTo)
+    hub.service.stream(agent, data.streamId, data.delta, data.replyTo)
+
+
+async def on_status_update(hub: Hub, conn: Conn, data: StatusUpdateData) -> None:
+    agent = _agent(conn, MessageType.STATUS_UPDATE)
+    require_own_status(agent, data.userId)
+    await hub.service.set_status(agent, data.status.value, data.currentTask, data.progress)
+
+
+async def on_history(hub: Hub, conn: Conn, data: HistoryData) -> None:
+    rows, has_more = await hub.store.history(data.beforeId, data.limit)
+    page: HistoryPage = {"beforeId": data.beforeId, "messages": [message_envelope(r) for r in rows], "hasMore": has_more}  # type: ignore[misc]
+    await hub.send(conn, server_frame(MessageType.HISTORY, page))
+
+
+async def on_search(hub: Hub, conn: Conn, data: SearchData) -> None:
+    rows = await hub.store.search(data.query, data.limit)
+    results: SearchResults = {"query": data.query, "messages": [message_envelope(r) for r in rows]}  # type: ignore[misc]
+    await hub.send(conn, server_frame(MessageType.SEARCH, results))
+
+
+async def on_typing(hub: Hub, conn: Conn, data: TypingData) -> None:
+    if _role(conn) is Role.VIEWER:
+        return  # viewers' typing is not relayed
+    if conn.core.typing_relay(data.typing, time.monotonic()):
+        assert conn.user_id is not None
+        hub.service.typing(conn.user_id, data.typing)
+
+
+async def on_stop_agent(hub: Hub, conn: Conn, data: StopAgentData) -> None:
+    require_poster(_role(conn), "stop agents")
+    if not await hub.known_agent(data.agent):
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"No agent named {data.agent!r}")
+    assert conn.user_id is not None
+    hub.service.stop_agent(data.agent, conn.user_id)
+
+
+async def on_agent_question(hub: Hub, conn: Conn, data: AgentQuestionData) -> None:
+    agent = _agent(conn, MessageType.AGENT_QUESTION)
+    await hub.service.ask(
+        agent, data.to, data.text, list(data.choices), float(data.timeoutSeconds), data.replyTo,
+        ref=data.ref or data.questionId, wait=False,
+    )
+
+
+async def on_question_answer(hub: Hub, conn: Conn, data: QuestionAnswerData) -> None:
+    assert conn.user_id is not None
+    hub.service.answer(data.questionId, conn.user_id, data.answer)
+
+
+HANDLERS: dict[MessageType, Handler] = {
+    MessageType.MESSAGE: on_message,
+    MessageType.AGENT_RESPONSE: on_agent_response,
+    MessageType.AGENT_STREAM: on_agent_stream,
+    MessageType.STATUS_UPDATE: on_status_update,
+    MessageType.HISTORY: on_history,
+    MessageType.SEARCH: on_search,
+    MessageType.TYPING: on_typing,
+    MessageType.STOP_AGENT: on_stop_agent,
+    MessageType.AGENT_QUESTION: on_agent_question,
+    MessageType.QUESTION_ANSWER: on_question_answer,
+}

@@ -1,0 +1,377 @@
+"""``Hub``: the asyncio shell around the core — it reads frames, asks the core, and pumps.
+
+Per connection: decode each frame, let the connection's state machine say whether it may be
+sent now, and hand it to its handler (``handlers.py``).  Authentication moves the connection
+through CATCHING_UP (history or recovery written, live frames held) to LIVE.  ``deliver`` runs on
+every process for every event coming out of the fan-out: it updates what this process knows
+(``core.room``, the roster) and writes the event to the local connections that accept it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from agentchat_client.protocol import (
+    AuthFailed,
+    ErrorCode,
+    MessageType,
+    ProtocolError,
+    RecoveryInfo,
+    Role,
+    UserPresence,
+    decode_frame,
+    error_frame,
+    iso,
+    pong_frame,
+    server_frame,
+    utc_now,
+)
+
+from ..core.connection import CLOSE_POLICY, CloseDecision, ConnectionLimits
+from ..core.events import Event
+from ..core.policy import Limits
+from ..core.room import RoomState
+from ..core.roster import Member, Roster
+from ..core.welcome import welcome
+from ..backends import AgentDirectory, Fanout, Presence, RateLimiter
+from ..serialize import message_envelope, status_data
+from ..settings import Settings
+from ..store import Store
+from .connections import Conn, Connections
+from .handlers import HANDLERS
+from .service import ChatService
+from .tokens import Authenticator, AuthRefused
+
+__all__ = ["Hub", "AgentInfo", "StopCallback", "MessageListener"]
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 0.2
+
+StopCallback = Callable[[str, str], None]
+"""Called with (agent name, who stopped it) on the agent-hosting process."""
+MessageListener = Callable[[Event], None]
+
+
+@dataclass(slots=True)
+class AgentInfo:
+    name: str
+    description: str = ""
+    in_process: bool = True
+
+
+def limits_from(settings: Settings) -> tuple[Limits, ConnectionLimits]:
+    return (
+        Limits(
+            max_message_chars=settings.max_message_chars,
+            max_connections_per_user=settings.max_connections_per_user,
+            max_connections_per_address=settings.max_connections_per_address,
+        ),
+        ConnectionLimits(
+            auth_timeout=settings.auth_timeout_seconds,
+            catch_up_timeout=settings.catch_up_timeout_seconds,
+            catch_up_hold_bytes=settings.max_send_buffer_bytes,
+        ),
+    )
+
+
+class Hub:
+    def __init__(
+        self,
+        settings: Settings,
+        authenticate: Authenticator,
+        store: Store,
+        fanout: Fanout,
+        presence: Presence,
+        limiter: RateLimiter,
+        directory: AgentDirectory,
+    ) -> None:
+        self.settings = settings
+        self.authenticate = authenticate
+        self.store = store
+        self.fanout = fanout
+        self.presence = presence
+        self.limiter = limiter
+        self.directory = directory
+        self.limits, connection_limits = limits_from(settings)
+        self.connections = Connections(connection_limits, settings.max_send_buffer_bytes)
+        self.room = RoomState(settings.initial_history)
+        self.roster = Roster()
+        self.agents: dict[str, AgentInfo] = {}
+        self.listeners: list[MessageListener] = []
+        self.stop_callbacks: list[StopCallback] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.service = ChatService(store, fanout, self.room, limiter, self.limits, self.spawn)
+
+    # lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.room.load_statuses([status_data(row) for row in await self.store.agent_statuses()])
+        users = await self.store.list_users()
+        self.roster.load(Member(u.name, u.role, u.is_agent, u.last_seen) for u in users)
+        for user in users:
+            if user.is_agent and user.name not in self.agents:
+                self.agents[user.name] = AgentInfo(user.name, in_process=False)
+        rows, has_older = await self.store.history(None, self.settings.initial_history)
+        self.room.load([message_envelope(r) for r in rows], has_older, await self.store.latest_id())
+        await self.presence.start(self._presence_changed)
+        await self.fanout.start(self.deliver)
+        self.spawn(self._sweep(), "connection-sweep")
+        # Agents hosted here are known everywhere, and online exactly while this process lives.
+        hosted = {name: info.description for name, info in self.agents.items() if info.in_process}
+        await self.directory.register(hosted)
+        for name in hosted:
+            if await self.presence.connect(name, f"agent:{name}"):
+                self._publish_presence(name, "online")
+
+    def spawn(self, coro: Awaitable[Any], name: str | None = None) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background, keeping a reference so it is not collected."""
+        task = asyncio.ensure_future(coro)
+        if name:
+            task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def register_agent(self, name: str, description: str = "", in_process: bool = True) -> None:
+        self.agents[name] = AgentInfo(name, description, in_process)
+
+    async def close_all(self, code: int = 1001, reason: str = "server shutting down") -> None:
+        await self.connections.close_all(code, reason)
+        for task in list(self._tasks):
+            task.cancel()
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "connections": len(self.connections.all),
+            "users": len(self.connections.by_user),
+            "agents": len(self.agents),
+        }
+
+    @property
+    def by_user(self) -> dict[str, set[Conn]]:
+        return self.connections.by_user
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            self.connections.sweep(time.monotonic())
+
+    # one connection ----------------------------------------------------------------------
+    async def handle(self, ws: ServerConnection) -> None:
+        conn = self.connections.open(ws, time.monotonic())
+        address = conn.address
+        if address is not None and self.connections.by_address[address] > self.limits.max_connections_per_address:
+            limit = self.limits.max_connections_per_address
+            self.connections.drop(conn, CloseDecision(CLOSE_POLICY, f"too many connections from {address} (limit {limit})"))
+        try:
+            async for raw in ws:
+                await self._dispatch(conn, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            conn.core.closing()
+            self.connections.forget(conn)
+            if conn.user_id is not None:
+                await self._disconnected(conn)
+
+    async def send(self, conn: Conn, frame: bytes) -> None:
+        try:
+            await conn.ws.send(frame, text=True)
+        except ConnectionClosed:
+            pass
+
+    async def _dispatch(self, conn: Conn, raw: str | bytes) -> None:
+        ref = None
+        try:
+            kind, payload = decode_frame(raw)
+            if kind is MessageType.MESSAGE:
+                ref = getattr(payload, "id", None)
+            conn.core.check_frame(kind)
+            if kind is MessageType.PING:
+                await self.send(conn, pong_frame())
+            elif kind is MessageType.AUTH:
+                await self._auth(conn, payload)  # type: ignore[arg-type]
+            else:
+                await HANDLERS[kind](self, conn, payload)
+        except ProtocolError as exc:
+            if ref is not None and "ref" not in exc.extra:
+                exc.extra["ref"] = ref
+            await self.send(conn, exc.to_frame())
+        except ConnectionClosed:
+            raise
+        except Exception:
+            log.exception("error handling a frame from %s", conn.user_id or "an unauthenticated client")
+            await self.send(conn, error_frame(ErrorCode.INTERNAL_ERROR, "Something went wrong on the server; please try again"))
+
+    # authentication and catch-up ---------------------------------------------------------
+    async def _refuse(self, conn: Conn, code: ErrorCode, message: str) -> None:
+        data: AuthFailed = {"success": False, "error": {"code": code.value, "message": message}}
+        await self.send(conn, server_frame(MessageType.AUTH_RESPONSE, data))
+        await self.send(conn, error_frame(code, message))
+
+    async def _auth(self, conn: Conn, data: Any) -> None:
+        if not data.userId:
+            await self._refuse(conn, ErrorCode.MISSING_USER_ID, "userId is required")
+            return
+        try:
+            identity = await self.authenticate(data.token, data.userId)
+        except AuthRefused as exc:
+            await self._refuse(conn, exc.code, exc.message)
+            return
+        user_id = identity.user_id
+        limit = self.limits.max_connections_per_user
+        if len(self.connections.by_user.get(user_id, ())) >= limit:
+            message = f"Too many connections for {user_id} (limit {limit}); close another tab or client"
+            await self._refuse(conn, ErrorCode.FORBIDDEN, message)
+            self.connections.drop(conn, CloseDecision(CLOSE_POLICY, f"too many connections for {user_id}"))
+            return
+        if user_id not in self.roster:
+            user = await self.store.ensure_user(user_id, identity.role.value, is_agent=identity.is_agent)
+            self.roster.add(Member(user.name, user.role, user.is_agent, user.last_seen))
+        if identity.is_agent and user_id not in self.agents:
+            self.register_agent(user_id, in_process=False)
+            await self.directory.register({user_id: ""})
+
+        # From here on the connection receives events, held until its catch-up is written.
+        self.connections.authenticated(conn, identity)
+        self.connections.start_catch_up(conn, time.monotonic())
+        came_online = await self.presence.connect(user_id, conn.core.id)
+        try:
+            await self._welcome(conn)
+            caught_up_to = await self._catch_up(conn, data.lastMessageId)
+            for status in list(self.room.statuses.values()):
+                await self.send(conn, server_frame(MessageType.STATUS_UPDATE, status))
+            for question in self.room.questions.for_user(user_id):
+                await self.send(conn, question.frame)
+            # A reordering fan-out may still hold messages the catch-up read: let them pass first.
+            await self.fanout.wait_delivered(caught_up_to)
+            while frames := conn.core.take_held(caught_up_to):
+                for frame in frames:
+                    await self.send(conn, frame)
+            conn.core.go_live()
+        finally:
+            self.connections.went_live(conn)
+        if came_online:
+            self._publish_presence(user_id, "online")
+        log.info("%s authenticated as %s (%s)", conn.core.id[:8], user_id, identity.role.value)
+
+    async def _welcome(self, conn: Conn) -> None:
+        assert conn.identity is not None
+        hosted = [name for name, info in self.agents.items() if info.in_process]
+        data = welcome(conn.identity, conn.session_id, await self.presence.online(), hosted, self.roster,
+                       self.room.last_id)
+        await self.send(conn, server_frame(MessageType.AUTH_RESPONSE, data))
+
+    async def _catch_up(self, conn: Conn, last_message_id: int | None) -> int:
+        """Send recent history or the missed messages; return the newest id sent."""
+        if last_message_id is None:
+            frame, newest = self.room.newest_page_frame()
+            await self.send(conn, frame)
+            return newest
+        rows, truncated = await self.store.after(last_message_id, self.settings.recovery_cap)
+        info: RecoveryInfo = {"lastMessageId": last_message_id, "count": len(rows), "truncated": truncated}
+        if truncated and rows:
+            info["oldestId"] = rows[0].id  # type: ignore[typeddict-item]
+        await self.send(conn, server_frame(MessageType.RECOVERY, info))
+        for row in rows:
+            envelope = message_envelope(row)
+            await self.send(conn, server_frame(MessageType(envelope["type"]), envelope["data"]))  # type: ignore[call-overload]
+        return rows[-1].id if rows and rows[-1].id is not None else last_message_id
+
+    # presence ----------------------------------------------------------------------------
+    async def _disconnected(self, conn: Conn) -> None:
+        """Presence counts connections (across processes, with Redis): the last one makes the user offline."""
+        user_id = conn.user_id
+        assert user_id is not None
+        if await self.presence.disconnect(user_id, conn.core.id):
+            now = utc_now()
+            self.roster.seen(user_id, now)
+            self._publish_presence(user_id, "offline", now)
+            await self._touch_quietly([user_id], now)
+
+    def _presence_changed(self, users: list[str], status: str) -> None:
+        """Shared presence saw users change without a local connection event (a process died)."""
+        now = utc_now()
+        for user_id in users:
+            if status == "offline":
+                self.roster.seen(user_id, now)
+            self._publish_presence(user_id, status, now if status == "offline" else None)
+        if status == "offline":
+            self.spawn(self._touch_quietly(users, now))
+
+    async def _touch_quietly(self, users: list[str], when: datetime) -> None:
+        try:
+            await self.store.touch_users(users, when)
+        except Exception:
+            log.exception("could not record last seen for %s", ", ".join(users))
+
+    def _note_presence(self, data: dict[str, Any]) -> None:
+        """Keep the roster current with presence from other processes (scale-out)."""
+        user_id = data["userId"]
+        if user_id not in self.roster:  # first seen on another process
+            if isinstance(data.get("role"), str):
+                self.roster.add(Member(user_id, data["role"], bool(data.get("isAgent")), None))
+            else:
+                self.spawn(self._learn_member(user_id))
+        elif data.get("status") == "offline" and data.get("lastSeen"):
+            self.roster.seen(user_id, datetime.fromisoformat(data["lastSeen"].replace("Z", "+00:00")))
+
+    async def _learn_member(self, user_id: str) -> None:
+        try:
+            user = await self.store.get_user(user_id)
+        except Exception:
+            log.exception("could not load %s into the roster", user_id)
+            return
+        if user is not None and user_id not in self.roster:
+            self.roster.add(Member(user.name, user.role, user.is_agent, user.last_seen))
+
+    def _publish_presence(self, user_id: str, status: str, when: datetime | None = None) -> None:
+        member = self.roster.get(user_id)
+        data: UserPresence = {
+            "userId": user_id, "status": status,  # type: ignore[typeddict-item]
+            "lastSeen": iso(when) if when else None, "timestamp": iso(utc_now()),
+            "role": member.role if member else None,
+            "isAgent": member.is_agent if member else user_id in self.agents,
+        }
+        self.service.publish(Event(MessageType.USER_PRESENCE, server_frame(MessageType.USER_PRESENCE, data),
+                                   _data=dict(data)))
+
+    # delivery ------------------------------------------------------------------------------
+    def deliver(self, event: Event) -> None:
+        """One event out of the fan-out: update what this process knows, then write it out."""
+        kind = event.kind
+        self.room.apply(event)
+        if kind is MessageType.QUESTION_CLOSED:
+            self.service.question_closed(event.data)
+        elif kind is MessageType.USER_PRESENCE:
+            self._note_presence(event.data)
+        elif kind is MessageType.STOP_AGENT:
+            agent, by = event.data["agent"], event.data.get("by", "")
+            for callback in list(self.stop_callbacks):
+                try:
+                    callback(agent, by)
+                except Exception:
+                    log.exception("stop callback failed for %s", agent)
+        self.connections.deliver(event)
+        if kind in (MessageType.MESSAGE, MessageType.AGENT_RESPONSE):
+            for listener in list(self.listeners):
+                try:
+                    listener(event)
+                except Exception:
+                    log.exception("message listener failed")
+
+    async def known_agent(self, name: str) -> bool:
+        return name in self.agents or name in await self.directory.all()
+
+    def role_of(self, conn: Conn) -> Role:
+        assert conn.identity is not None
+        return conn.identity.role

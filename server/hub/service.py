@@ -1,0 +1,225 @@
+"""``ChatService``: everything that speaks in the chat, for people's frames and in-process agents.
+
+Posting a message, streaming part of an answer, reporting a status, asking a question and
+stopping an agent all come through here, whether they arrive as a frame on a socket (the hub's
+handlers), from an in-process agent (``WebSocketManager``) or, later, from HTTP.  The rules are
+the core's (``server.core``); this layer gathers the facts they need (the store, the rate
+limiter) and publishes the outcome through the fan-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from agentchat_client.protocol import (
+    AgentQuestion,
+    AgentStreamEvent,
+    ErrorCode,
+    MessageType,
+    ProtocolError,
+    QuestionClosed,
+    StopRequest,
+    TypingNotice,
+    iso,
+    parse_mentions,
+    server_frame,
+    utc_now,
+)
+
+from ..core.events import Event
+from ..core.policy import Limits, check_message_text, check_text
+from ..core.room import RoomState
+from ..backends import Fanout, RateLimiter
+from ..serialize import attachment_meta, encode_client_id, message_event, status_data
+from ..store import AgentStatus, Message, Store
+
+__all__ = ["ChatService"]
+
+log = logging.getLogger(__name__)
+
+Spawn = Callable[[Awaitable[Any], str], "asyncio.Task[Any]"]
+
+
+class ChatService:
+    def __init__(
+        self, store: Store, fanout: Fanout, room: RoomState, limiter: RateLimiter, limits: Limits, spawn: Spawn
+    ) -> None:
+        self.store = store
+        self.fanout = fanout
+        self.room = room
+        self.limiter = limiter
+        self.limits = limits
+        self.spawn = spawn
+        self.question_waiters: dict[str, asyncio.Future[str | None]] = {}
+
+    # publishing --------------------------------------------------------------------------
+    def publish(self, event: Event) -> None:
+        self.fanout.publish(event)
+
+    def _publish_row(self, row: Message) -> None:
+        self.fanout.publish(message_event(row))
+
+    # messages ----------------------------------------------------------------------------
+    async def check_reply_to(self, reply_to: int | None) -> None:
+        """``replyTo`` must name a stored message: recent ones are known from memory."""
+        if reply_to is None or self.room.knows(reply_to):
+            return
+        if not await self.store.message_exists(reply_to):
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"replyTo: there is no message {reply_to}")
+
+    async def post(
+        self,
+        sender: str,
+        text: str,
+        kind: MessageType = MessageType.MESSAGE,
+        *,
+        client_id: int | str | None = None,
+        mentions: list[str] | tuple[str, ...] = (),
+        reply_to: int | None = None,
+        attachment_ids: list[str] | tuple[str, ...] = (),
+        agent_status: str | None = None,
+        stream_id: str | None = None,
+        rate_limited: bool = False,
+    ) -> Message:
+        """Check, store, then broadcast one chat message or agent answer (committed before anyone sees it)."""
+        check_message_text(text, bool(attachment_ids), self.limits)
+        await self.check_reply_to(reply_to)
+        attachments = []
+        if attachment_ids:
+            found = await self.store.get_attachments(attachment_ids)
+            missing = set(attachment_ids) - {a.id for a in found}
+            if missing:
+                raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"attachments: unknown file id {sorted(missing)[0]!r}")
+            attachments = [attachment_meta(a) for a in found]
+        if rate_limited:
+            wait = await self.limiter.acquire(sender)
+            if wait > 0:
+                wait = round(wait + 0.0005, 3)
+                raise ProtocolError(
+                    ErrorCode.RATE_LIMITED, f"Too many messages; try again in {wait:g} s", retryAfter=wait
+                )
+        draft = Message(
+            kind=kind.value,
+            sender=sender,
+            text=text,
+            mentions=parse_mentions(text, list(mentions)),
+            reply_to=reply_to,
+            is_command=text.lstrip().startswith("/"),
+            agent_status=agent_status,
+            attachments=attachments,
+            client_id=encode_client_id(client_id),
+            stream_id=stream_id,
+            extra={},
+            created_at=utc_now(),  # explicit: no default factory to run per message
+        )
+        return await self.store.append(draft, on_commit=self._publish_row)
+
+    def stream(self, agent: str, stream_id: str, delta: str, reply_to: int | None) -> None:
+        """A piece of an answer being written (not stored: the final answer is)."""
+        check_text("delta", delta)
+        data: AgentStreamEvent = {
+            "streamId": stream_id, "sender": agent, "replyTo": reply_to, "delta": delta, "timestamp": iso(utc_now()),
+        }
+        self.publish(Event(MessageType.AGENT_STREAM, server_frame(MessageType.AGENT_STREAM, data), _data=dict(data)))
+
+    def typing(self, user_id: str, typing: bool) -> None:
+        data: TypingNotice = {"userId": user_id, "typing": typing, "timestamp": iso(utc_now())}
+        frame = server_frame(MessageType.TYPING, data)
+        self.publish(Event(MessageType.TYPING, frame, exclude_user=user_id, _data=dict(data)))
+
+    # agent status ------------------------------------------------------------------------
+    async def set_status(self, agent: str, status: str, current_task: str | None, progress: float | None) -> None:
+        if current_task is not None:
+            check_text("currentTask", current_task)
+        row = AgentStatus(agent, status, current_task, progress, utc_now())
+        data = status_data(row)
+        self.publish(Event(MessageType.STATUS_UPDATE, server_frame(MessageType.STATUS_UPDATE, data), _data=dict(data)))
+        try:
+            await self.store.save_agent_status(row)
+        except Exception:
+            log.exception("could not save the status of %s", agent)
+
+    # stopping ----------------------------------------------------------------------------
+    def stop_agent(self, agent: str, by: str) -> None:
+        """Ask ``agent`` to stop (wherever it runs) and close the questions it has open."""
+        data: StopRequest = {"agent": agent, "by": by}
+        self.publish(Event(MessageType.STOP_AGENT, server_frame(MessageType.STOP_AGENT, data), target_user=agent,
+                           _data=dict(data)))
+        for question in self.room.questions.of_agent(agent):
+            self.close_question(question.question_id, "cancelled")
+
+    # questions ---------------------------------------------------------------------------
+    async def ask(
+        self,
+        agent: str,
+        to: str,
+        text: str,
+        choices: list[str],
+        timeout: float,
+        reply_to: int | None = None,
+        ref: str | None = None,
+        wait: bool = True,
+    ) -> str:
+        """Publish a question from ``agent`` to person ``to``; returns the id the server minted.
+
+        With ``wait`` (in-process agents) the answer can be awaited with :meth:`wait_answer`;
+        agents on a socket hear ``question_closed`` instead."""
+        await self.check_reply_to(reply_to)
+        question_id = self.room.questions.make_id()
+        data: AgentQuestion = {
+            "questionId": question_id, "agent": agent, "to": to, "text": text, "choices": list(choices),
+            "timeoutSeconds": timeout, "replyTo": reply_to, "timestamp": iso(utc_now()),
+        }
+        if ref is not None:
+            data["ref"] = ref
+        if wait:
+            self.question_waiters[question_id] = asyncio.get_running_loop().create_future()
+        self.publish(Event(MessageType.AGENT_QUESTION, server_frame(MessageType.AGENT_QUESTION, data), _data=dict(data)))
+        self.spawn(self._expire_question(question_id, timeout), f"question-{question_id}")
+        return question_id
+
+    async def wait_answer(self, question_id: str) -> str | None:
+        """The chosen answer, or None on timeout or cancel (for in-process agents)."""
+        future = self.question_waiters.get(question_id)
+        if future is None:
+            return None  # not asked to wait, or already collected
+        try:
+            return await future
+        finally:
+            self.question_waiters.pop(question_id, None)
+
+    async def _expire_question(self, question_id: str, timeout: float) -> None:
+        await asyncio.sleep(timeout)
+        question = self.room.questions.get(question_id)
+        if question is None:
+            return
+        self.close_question(question_id, "timeout")
+        minutes = f"{timeout / 60:g} min" if timeout >= 60 else f"{timeout:g} s"
+        text = f"@{question.to} did not answer within {minutes}, so I went on without it: \"{question.text}\""
+        try:
+            await self.post(question.agent, text, MessageType.AGENT_RESPONSE, reply_to=question.reply_to)
+        except Exception:
+            log.exception("could not report the timeout of question %s", question_id)
+
+    def answer(self, question_id: str, user_id: str, answer: str) -> None:
+        self.room.questions.check_answer(question_id, user_id, answer)
+        self.close_question(question_id, "answered", answer, user_id)
+
+    def close_question(self, question_id: str, status: str, answer: str | None = None, by: str | None = None) -> None:
+        question = self.room.questions.get(question_id)
+        data: QuestionClosed = {
+            "questionId": question_id, "status": status,  # type: ignore[typeddict-item]
+            "answer": answer, "answeredBy": by, "timestamp": iso(utc_now()),
+        }
+        if question is not None and question.ref is not None:
+            data["ref"] = question.ref
+        self.publish(Event(MessageType.QUESTION_CLOSED, server_frame(MessageType.QUESTION_CLOSED, data), _data=dict(data)))
+
+    def question_closed(self, data: dict[str, Any]) -> None:
+        """Wake an in-process agent waiting for this question (called on delivery, on every process)."""
+        waiter = self.question_waiters.get(data["questionId"])
+        if waiter is not None and not waiter.done():
+            waiter.set_result(data.get("answer") if data.get("status") == "answered" else None)

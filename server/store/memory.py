@@ -1,0 +1,183 @@
+"""The whole store in memory: for the core's tests and for a throw-away chat.
+
+Same behaviour as the SQL store where the hub can tell: ids increase in commit order,
+``on_commit`` runs before ``append`` returns, the first human account becomes admin, search
+matches every word.  Nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from bisect import bisect_left
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TypeVar
+
+from agentchat_client.protocol import utc_now
+
+from .base import OnCommit, Store
+from .records import AgentStatus, Attachment, Message, Page, Task, User
+
+__all__ = ["MemoryStore"]
+
+T = TypeVar("T")
+
+
+def _copy(record: T) -> T:
+    return dataclasses.replace(record)  # type: ignore[type-var]
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self._messages: list[Message] = []
+        self._ids: list[int] = []
+        self._users: dict[str, User] = {}
+        self._statuses: dict[str, AgentStatus] = {}
+        self._files: dict[str, Attachment] = {}
+        self._tasks: dict[int, Task] = {}
+        self._next_task = 1
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    # messages ----------------------------------------------------------------------------
+    async def append(self, draft: Message, on_commit: OnCommit | None = None) -> Message:
+        draft.id = (self._ids[-1] if self._ids else 0) + 1
+        self._messages.append(_copy(draft))
+        self._ids.append(draft.id)
+        if on_commit is not None:
+            on_commit(draft)
+        return draft
+
+    async def message_exists(self, message_id: int) -> bool:
+        index = bisect_left(self._ids, message_id)
+        return index < len(self._ids) and self._ids[index] == message_id
+
+    async def get_messages(self, ids: Iterable[int]) -> list[Message]:
+        found = []
+        for message_id in sorted(set(ids)):
+            index = bisect_left(self._ids, message_id)
+            if index < len(self._ids) and self._ids[index] == message_id:
+                found.append(_copy(self._messages[index]))
+        return found
+
+    async def history(self, before_id: int | None, limit: int) -> Page:
+        end = len(self._ids) if before_id is None else bisect_left(self._ids, before_id)
+        start = max(0, end - limit)
+        return [_copy(m) for m in self._messages[start:end]], start > 0
+
+    async def after(self, after_id: int, cap: int) -> Page:
+        start = bisect_left(self._ids, after_id + 1)
+        rows = self._messages[start:]
+        return [_copy(m) for m in rows[-cap:]], len(rows) > cap
+
+    async def search(self, query: str, limit: int) -> list[Message]:
+        words = [w.lower() for w in re.findall(r"\w+", query)]
+        if not words:
+            return []
+        found = []
+        for message in reversed(self._messages):
+            text = set(re.findall(r"\w+", message.text.lower()))
+            if all(w in text for w in words):
+                found.append(_copy(message))
+                if len(found) >= limit:
+                    break
+        return found
+
+    async def latest_id(self) -> int:
+        return self._ids[-1] if self._ids else 0
+
+    # users -------------------------------------------------------------------------------
+    async def get_user(self, name: str) -> User | None:
+        user = self._users.get(name)
+        return _copy(user) if user else None
+
+    async def create_user(self, name: str, password_hash: str | None, role: str, is_agent: bool = False) -> User:
+        if name in self._users:
+            raise ValueError(f"user {name!r} already exists")
+        first_human = not is_agent and not any(not u.is_agent for u in self._users.values())
+        user = User(name, "admin" if first_human else role, is_agent, password_hash)
+        self._users[name] = user
+        return _copy(user)
+
+    async def ensure_user(self, name: str, role: str, is_agent: bool = False) -> User:
+        user = self._users.get(name)
+        if user is None:
+            user = self._users[name] = User(name, role, is_agent)
+        elif is_agent and not user.is_agent:
+            user.is_agent = True
+        return _copy(user)
+
+    async def list_users(self) -> list[User]:
+        return [_copy(u) for _, u in sorted(self._users.items())]
+
+    async def set_role(self, name: str, role: str) -> User | None:
+        user = self._users.get(name)
+        if user is None:
+            return None
+        user.role = role
+        return _copy(user)
+
+    async def touch_users(self, names: Iterable[str], when: datetime) -> None:
+        for name in names:
+            if name in self._users:
+                self._users[name].last_seen = when
+
+    # agent statuses ----------------------------------------------------------------------
+    async def save_agent_status(self, status: AgentStatus) -> None:
+        self._statuses[status.agent] = _copy(status)
+
+    async def agent_statuses(self) -> list[AgentStatus]:
+        return [_copy(s) for _, s in sorted(self._statuses.items())]
+
+    # files -------------------------------------------------------------------------------
+    async def add_attachment(self, attachment: Attachment) -> Attachment:
+        self._files[attachment.id] = _copy(attachment)
+        return attachment
+
+    async def get_attachments(self, ids: Iterable[str]) -> list[Attachment]:
+        return [_copy(self._files[i]) for i in dict.fromkeys(ids) if i in self._files]
+
+    # tasks -------------------------------------------------------------------------------
+    async def add_task(self, task: Task) -> Task:
+        task.id = self._next_task
+        self._next_task += 1
+        self._tasks[task.id] = _copy(task)
+        return task
+
+    async def get_task(self, task_id: int) -> Task | None:
+        task = self._tasks.get(task_id)
+        return _copy(task) if task else None
+
+    async def update_task(self, task_id: int, *, state: str | None = None, assignee: str | None = None) -> Task | None:
+        task = self._tasks.get(task_id)
+        if task is None:
+            return None
+        if state is not None:
+            task.state = state
+        if assignee is not None:
+            task.assignee = assignee
+        task.updated_at = utc_now()
+        return _copy(task)
+
+    async def delete_task(self, task_id: int) -> Task | None:
+        return self._tasks.pop(task_id, None)
+
+    async def delete_tasks_in_state(self, state: str) -> int:
+        doomed = [i for i, t in self._tasks.items() if t.state == state]
+        for task_id in doomed:
+            del self._tasks[task_id]
+        return len(doomed)
+
+    async def list_tasks(self, *, exclude_state: str | None = None, assignee: str | None = None) -> list[Task]:
+        return [
+            _copy(t) for _, t in sorted(self._tasks.items())
+            if (exclude_state is None or t.state != exclude_state) and (assignee is None or t.assignee == assignee)
+        ]
+
+    async def count_tasks(self, state: str | None = None) -> int:
+        return sum(1 for t in self._tasks.values() if state is None or t.state == state)

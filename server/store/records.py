@@ -1,0 +1,82 @@
+"""What the store hands out and takes in: plain dataclasses, no ORM session attached.
+
+The hub, the agents and the tests speak in these; only ``store/sql`` knows about tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agentchat_client.protocol import utc_now
+
+__all__ = ["Message", "User", "AgentStatus", "Attachment", "Task", "Page"]
+
+
+@dataclass(slots=True)
+class Message:
+    """A chat message or an agent answer; ``id`` is the authoritative, increasing id (None until stored)."""
+
+    sender: str
+    text: str
+    kind: str = "message"
+    mentions: list[str] = field(default_factory=list)
+    reply_to: int | None = None
+    is_command: bool = False
+    agent_status: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    client_id: str | None = None
+    stream_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utc_now)
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class User:
+    name: str
+    role: str = "developer"
+    is_agent: bool = False
+    password_hash: str | None = None
+    created_at: datetime = field(default_factory=utc_now)
+    last_seen: datetime | None = None
+
+
+@dataclass(slots=True)
+class AgentStatus:
+    agent: str
+    status: str = "idle"
+    current_task: str | None = None
+    progress: float | None = None
+    updated_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(slots=True)
+class Attachment:
+    """An uploaded file; ``stored_name`` is generated, never the user's filename."""
+
+    id: str
+    name: str
+    size: int
+    content_type: str
+    stored_name: str
+    uploader: str
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(slots=True)
+class Task:
+    """A card on the team task board kept by the built-in ``tasks`` agent."""
+
+    title: str
+    created_by: str
+    assignee: str | None = None
+    state: str = "todo"
+    created_at: datetime = field(default_factory=utc_now)
+    updated_at: datetime = field(default_factory=utc_now)
+    id: int | None = None
+
+
+Page = tuple[list[Message], bool]
+"""Messages oldest first, and whether more exist beyond them."""

@@ -1,0 +1,50 @@
+"""The store on SQLite (default) or PostgreSQL, through SQLModel/SQLAlchemy and Alembic."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ..base import Store
+from .database import Database, make_engine, migrate
+from .messages import SqlMessages
+from .people import SqlPeople
+from .tasks import SqlTasks
+
+__all__ = ["SqlStore", "Database", "make_engine", "migrate"]
+
+
+class SqlStore(SqlMessages, SqlPeople, SqlTasks, Store):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.db = Database(url)
+        self._writer: asyncio.Task[None] | None = None
+        self._pending = []
+        self._wakeup = None
+        self._in_flight = False
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    @property
+    def engine(self) -> Any:
+        return self.db.engine
+
+    async def start(self) -> None:
+        await self.db.migrate()
+        self._writer = self._start_writer()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self.flush()
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+            self._writer = None
+        self.db.close()
+
+    def describe(self) -> dict[str, str]:
+        return {"backend": self.dialect}
