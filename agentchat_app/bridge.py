@@ -1,9 +1,10 @@
 """The bridge: one WebSocket client connection per browser session to the companion server.
 
-A ``Bridge`` owns an asyncio task that connects, authenticates with the user's JWT,
-reads frames into a queue and reconnects with backoff, resuming from the last message id
-it saw, so a server restart loses nothing on screen.  Bridges live in a module-level
-registry keyed by the Reflex client token: the connection is not serialisable state.
+A ``Bridge`` runs a client ``Connection`` (``agentchat_client.connection``: connect,
+authenticate with the user's JWT, reconnect with back-off, resume from the last message id seen,
+so a server restart loses nothing on screen) and puts every frame it receives into a queue.
+Bridges live in a module-level registry keyed by the Reflex client token: the connection is not
+serialisable state.
 
 The Reflex side (``ChatState.run_bridge``, a background event) drains the queue into the
 session's ``ChatSession`` and copies what changed into state.  When no browser has
@@ -13,27 +14,24 @@ consumed a bridge for a while (the tab is gone), the bridge closes itself.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
-from agentchat_client.protocol import MessageType, client_frame
+from agentchat_client.connection import Connection, NotConnected
+from agentchat_client.protocol import MessageType
+from agentchat_client.session import Backoff, ClientSession, LinkState
 
 from .chat.models import ChatMessage
 from .chat.session import LOCAL_CONNECTION, ChatSession, ConnectionState
 
-__all__ = ["Bridge", "open_bridge", "get_bridge", "close_bridge", "close_all", "watch_browsers", "BACKOFF_SECONDS"]
+__all__ = ["Bridge", "open_bridge", "get_bridge", "close_bridge", "close_all", "watch_browsers", "BACKOFF"]
 
 log = logging.getLogger(__name__)
 
-BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0)
+BACKOFF = Backoff(first=0.2, most=5.0, factor=2.0, jitter=0.2)
+"""A person is waiting: retry quickly, never more than 5 s apart."""
 DISCONNECTED_AFTER_FAILURES = 8
 """After this many failed attempts in a row the indicator says "Disconnected" (retries go on)."""
 ORPHAN_TIMEOUT_SECONDS = 120.0
@@ -57,48 +55,52 @@ class Bridge:
         self.last_consumed = time.monotonic()
         self.closed = False
         self.gone_since: float | None = None
-        self._ws: ClientConnection | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        # What the browser already shows is where the first connect resumes.
+        self.link = ClientSession(
+            session.me, token, resume_from=session.last_message_id if session.loaded else None, backoff=BACKOFF
+        )
+        self.connection = Connection(
+            url, self.link, self._push, on_state=self._on_link_state,
+            open_timeout=5, ping_interval=15, ping_timeout=15,
+        )
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"agentchat-bridge-{self.session.me}")
+        self.connection.start()
 
     async def close(self) -> None:
         self.closed = True
-        self._wake.set()
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await self.connection.close()
         self._push({"type": LOCAL_CONNECTION, "data": {"state": ConnectionState.DISCONNECTED}})
 
     @property
     def connected(self) -> bool:
-        return self._ws is not None
+        return self.link.is_live
+
+    def _on_link_state(self, state: LinkState) -> None:
+        if state is LinkState.AUTH_REJECTED:
+            self.closed = True  # the auth_response frame already tells the session why
+        elif state is LinkState.DISCONNECTED and not self.closed:
+            shown = (ConnectionState.DISCONNECTED if self.link.failures > DISCONNECTED_AFTER_FAILURES
+                     else ConnectionState.RECONNECTING)
+            self._push({"type": LOCAL_CONNECTION, "data": {"state": shown}})
 
     # --- sending ------------------------------------------------------------------------
     async def send(self, message_type: MessageType, data: dict[str, Any]) -> bool:
         """Send one frame; False when not connected (the caller tells the user)."""
-        ws = self._ws
-        if ws is None:
-            return False
         try:
-            await ws.send(client_frame(message_type, data).decode())
-        except ConnectionClosed:
+            await self.connection.send(message_type, data)
+        except NotConnected:
             return False
         return True
 
     # --- receiving ----------------------------------------------------------------------
     def _push(self, frame: dict[str, Any]) -> None:
         if self.queue.qsize() >= QUEUE_LIMIT:
-            # Nobody is reading (the tab is gone): forget the backlog, re-sync when one comes.
+            # Nobody is reading (the tab is gone): forget the backlog, re-sync when one comes
+            # (the next connect asks for a fresh page instead of resuming).
             self.overflowed = True
+            self.link.lose_track()
             while not self.queue.empty():
                 self.queue.get_nowait()
         self.queue.put_nowait(frame)
@@ -114,50 +116,6 @@ class Bridge:
             batch.append(self.queue.get_nowait())
         self.last_consumed = time.monotonic()
         return batch
-
-    async def _run(self) -> None:
-        failures = 0
-        while not self.closed:
-            try:
-                async with connect(self.url, open_timeout=5, max_size=None, ping_interval=15, ping_timeout=15) as ws:
-                    await ws.send(client_frame(MessageType.AUTH, self._auth_data()).decode())
-                    first = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
-                    self._push(first)
-                    if first.get("type") != MessageType.AUTH_RESPONSE or not (first.get("data") or {}).get("success"):
-                        log.warning("companion server refused %s's token", self.session.me)
-                        self.closed = True
-                        break
-                    self._ws = ws
-                    failures = 0
-                    async for raw in ws:
-                        self._push(orjson.loads(raw))
-            except asyncio.CancelledError:
-                raise
-            except (OSError, ConnectionClosed, InvalidStatus, asyncio.TimeoutError, orjson.JSONDecodeError) as exc:
-                log.info("bridge for %s lost its connection: %s", self.session.me, exc)
-            except Exception:  # keep the session alive whatever happened
-                log.exception("bridge for %s failed", self.session.me)
-            finally:
-                self._ws = None
-            if self.closed:
-                break
-            failures += 1
-            state = ConnectionState.DISCONNECTED if failures > DISCONNECTED_AFTER_FAILURES else ConnectionState.RECONNECTING
-            self._push({"type": LOCAL_CONNECTION, "data": {"state": state}})
-            delay = BACKOFF_SECONDS[min(failures - 1, len(BACKOFF_SECONDS) - 1)]
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay * random.uniform(0.8, 1.2))
-
-    def _auth_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"userId": self.session.me, "token": self.token}
-        if self.session.loaded and self.session.last_message_id is not None and not self.overflowed:
-            data["lastMessageId"] = self.session.last_message_id
-        return data
-
-    def retry_now(self) -> None:
-        """Skip the rest of the backoff (the user pressed "Retry")."""
-        self._wake.set()
 
 
 # --- registry ---------------------------------------------------------------------------

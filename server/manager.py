@@ -23,9 +23,8 @@ from .auth import load_secret
 from .backends import make_agent_directory, make_fanout, make_limiter, make_presence
 from .core.events import Event
 from .hub import Hub, StopCallback, TokenAuthenticator
-from .message_parser import MessageParser, ParsedMessage
+from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
 from agentchat_client.protocol import AgentState, MessageType, ProtocolError
-from .serialize import to_parsed
 from .settings import Settings, get_settings
 from .store import Message, Store, open_store
 

@@ -6,13 +6,12 @@ from typing import Any
 
 import orjson
 
-from .message_parser import ParsedMessage
 from agentchat_client.protocol import MessageType, iso, server_envelope, server_frame
 
 from .core.events import Event
 from .store import AgentStatus, Attachment, Message
 
-__all__ = ["message_envelope", "message_event", "attachment_meta", "status_data", "to_parsed", "encode_client_id"]
+__all__ = ["message_envelope", "message_event", "attachment_meta", "status_data", "encode_client_id"]
 
 
 def encode_client_id(client_id: int | str | None) -> str | None:
@@ -73,21 +72,3 @@ def status_data(row: AgentStatus) -> dict[str, Any]:
         "progress": progress,
         "timestamp": iso(row.updated_at),
     }
-
-
-def to_parsed(data: dict[str, Any], kind: str) -> ParsedMessage:
-    """A broadcast message's data -> the ParsedMessage agent handlers receive."""
-    from datetime import datetime
-
-    stamp = data.get("timestamp") or ""
-    return ParsedMessage(
-        message_id=data["id"],
-        text=data["text"],
-        sender=data["sender"],
-        timestamp=datetime.fromisoformat(stamp.replace("Z", "+00:00")),
-        mentions=list(data.get("mentions") or []),
-        is_command=bool(data.get("isCommand")),
-        reply_to=data.get("replyTo"),
-        attachments=list(data.get("attachments") or []),
-        kind=kind,
-    )

@@ -13,8 +13,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import orjson
 import websockets
+from agentchat_client.protocol import MessageType, client_frame
+from agentchat_client.session import ClientSession, decode_server_frame
 from websockets.asyncio.client import ClientConnection
 
 from server.auth import issue_token
@@ -88,7 +89,12 @@ class ServerProcess:
 
 
 class Client:
-    """A protocol client for tests: frames in a queue, helpers to wait for a type."""
+    """A protocol client for tests: frames in a queue, helpers to wait for a type.
+
+    Deliberately low level (it may send anything, before or after ``auth``, even raw bytes), but
+    authentication, encoding and decoding go through ``agentchat_client``'s client core, as in
+    every other client.
+    """
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
@@ -97,6 +103,8 @@ class Client:
         self.backlog: list[dict[str, Any]] = []
         self.welcome: dict[str, Any] = {}
         self.initial_history: dict[str, Any] = {}
+        self.session: ClientSession | None = None
+        """The core of the last ``auth()``: its state and the newest message id seen."""
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -106,17 +114,17 @@ class Client:
     async def _read(self) -> None:
         try:
             async for raw in self.ws:
-                await self.frames.put(orjson.loads(raw))
+                frame = decode_server_frame(raw)
+                if self.session is not None:
+                    self.session.receive(frame)
+                await self.frames.put(frame)
         except websockets.ConnectionClosed:
             pass
         finally:
             self.closed.set()
 
     async def send(self, kind: str, data: dict[str, Any] | None = None) -> None:
-        frame: dict[str, Any] = {"type": kind}
-        if data is not None:
-            frame["data"] = data
-        await self.ws.send(orjson.dumps(frame).decode())
+        await self.ws.send(client_frame(MessageType(kind), data), text=True)
 
     async def send_raw(self, raw: str | bytes) -> None:
         await self.ws.send(raw)
@@ -141,7 +149,7 @@ class Client:
                 raise AssertionError(f"no {kind} frame matching {match} within {timeout}s")
             try:
                 frame = await self.next(remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise AssertionError(f"no {kind} frame matching {match} within {timeout}s") from None
             if matches(frame):
                 return frame["data"]
@@ -160,10 +168,12 @@ class Client:
 
     async def auth(self, user: str, role: str = "developer", last_message_id: int | None = None,
                    **extra: Any) -> dict[str, Any]:
-        data: dict[str, Any] = {"userId": user, "token": token(user, role), **extra}
-        if last_message_id is not None:
-            data["lastMessageId"] = last_message_id
-        await self.send("auth", data)
+        """Authenticate as ``user`` (``extra`` fields are sent along) and return the answer."""
+        session = ClientSession(user, token(user, role), resume_from=last_message_id)
+        session.connecting()  # the socket is already open
+        frame = session.auth_frame(extra)
+        self.session = session
+        await self.ws.send(frame, text=True)
         return await self.expect("auth_response")
 
     async def say(self, text: str, **data: Any) -> dict[str, Any]:

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from server.agents.client import AgentClient, AuthError
+from agentchat_client import AgentClient, AuthError, ParsedMessage
 from server.agents.testing import ChatTestClient
 from server.auth import issue_token
-from server.message_parser import ParsedMessage
 from agentchat_client.protocol import AgentState, ErrorCode, MessageType
 from server.runtime import ServerRuntime
 from server.settings import Settings

@@ -12,7 +12,7 @@ import pytest_asyncio
 from server.agents import Agent, AgentManager
 from server.agents.testing import ChatTestClient
 from server.auth import issue_token
-from server.message_parser import ParsedMessage
+from agentchat_client import ParsedMessage
 from agentchat_client.protocol import AgentState, ErrorCode, MessageType
 from server.runtime import ServerRuntime
 from server.settings import Settings

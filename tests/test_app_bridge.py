@@ -9,6 +9,7 @@ import pytest
 
 from agentchat_app import bridge as bridges
 from agentchat_app.chat.session import LOCAL_CONNECTION, ConnectionState
+from server.agents.testing import ChatTestClient
 from server.auth import issue_token
 from agentchat_client.protocol import MessageType
 from server.runtime import ServerRuntime
@@ -111,6 +112,35 @@ async def test_a_new_bridge_resumes_after_the_messages_already_shown(settings):
         seen = await frames_until(second, is_type(MessageType.RECOVERY.value))
         assert not any(f.get("type") == MessageType.HISTORY.value for f in seen)
         assert [m.text for m in second.session.window.messages] == ["one", "two"]
+    finally:
+        await bridges.close_all()
+        await runtime.stop()
+
+
+async def test_a_bridge_whose_queue_overflowed_reloads_instead_of_resuming(settings, monkeypatch):
+    """Frames dropped from a full queue never reached the screen: the next connect must ask for
+    a fresh page, not resume after messages the session never showed."""
+    monkeypatch.setattr(bridges, "QUEUE_LIMIT", 5)
+    runtime = ServerRuntime(settings)
+    await runtime.start()
+    try:
+        away = bridges.open_bridge("tab-o", runtime.url, "olga", "developer", issue_token(SECRET, "olga", "developer"))
+        await frames_until(away, is_type(MessageType.HISTORY.value))
+        async with ChatTestClient(runtime.url, "pat", issue_token(SECRET, "pat", "developer")) as pat:
+            for i in range(12):  # nobody reads olga's bridge meanwhile
+                await pat.say(f"m{i}")
+        await frames_until(away, lambda f: (f.get("data") or {}).get("text") == "m11")
+        assert away.overflowed
+        shown = [m.text for m in away.session.window.messages]
+        assert "m0" not in shown and shown[-1] == "m11"  # the session missed some
+
+        await runtime.stop()
+        await frames_until(away, is_type(LOCAL_CONNECTION, state=ConnectionState.RECONNECTING))
+        runtime = ServerRuntime(settings)
+        await runtime.start()
+        seen = await frames_until(away, is_type(MessageType.HISTORY.value), timeout=20)
+        assert not any(f.get("type") == MessageType.RECOVERY.value for f in seen)
+        assert [m.text for m in away.session.window.messages] == [f"m{i}" for i in range(12)]
     finally:
         await bridges.close_all()
         await runtime.stop()

@@ -269,12 +269,6 @@ class ChatState(AuthState):
         if bridge is not None:
             await bridge.send(MessageType.HISTORY, {"beforeId": None, "limit": HISTORY_PAGE})
 
-    @rx.event
-    def retry_connection(self):
-        bridge = self._bridge()
-        if bridge is not None:
-            bridge.retry_now()
-
     # --- agents --------------------------------------------------------------------------
     @rx.event
     async def answer_question(self, question_id: str, answer: str):

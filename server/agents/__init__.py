@@ -2,7 +2,7 @@
 
 ``ServerRuntime`` builds ``AgentManager(manager, settings)`` and awaits ``start()`` before the
 server listens and ``stop()`` on shutdown.  Agents in other processes use
-``server.agents.client.AgentClient`` instead.
+``agentchat_client.AgentClient`` (the installable client package) instead.
 """
 
 from .base import Agent, AgentError, Status, UsageError, snippet, strip_mention

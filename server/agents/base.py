@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..message_parser import ParsedMessage
+from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState
 from ..store import Message
 

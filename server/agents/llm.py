@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from ..message_parser import ParsedMessage
+from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState
 from ..store import Message
 from .base import Agent, AgentError, Status

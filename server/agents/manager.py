@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..message_parser import ParsedMessage
+from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState, is_valid_username
 from ..settings import Settings
 from .base import Agent, AgentError, UsageError, snippet

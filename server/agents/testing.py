@@ -3,6 +3,9 @@
     async with ChatTestClient(runtime.url, "alice", token) as alice:
         sent = await alice.say("@helper hi")
         answer = await alice.expect("agent_response", sender="helper", replyTo=sent["id"])
+
+It connects, authenticates and decodes through ``agentchat_client``'s client core, like every
+other client, but never reconnects: a test sees exactly one connection.
 """
 
 from __future__ import annotations
@@ -12,15 +15,15 @@ import itertools
 from collections.abc import Callable
 from typing import Any, Self
 
-import orjson
-from websockets.asyncio.client import ClientConnection, connect
-
+from agentchat_client.connection import AuthError, Connection
 from agentchat_client.protocol import MessageType
+from agentchat_client.session import ClientSession
 
 __all__ = ["ChatTestClient"]
 
 Predicate = Callable[[dict[str, Any]], bool]
 _ids = itertools.count(1)
+CONNECT_SECONDS = 10.0
 
 
 class ChatTestClient:
@@ -33,39 +36,32 @@ class ChatTestClient:
         self.last_message_id = last_message_id
         self.frames: list[dict[str, Any]] = []
         self.welcome: dict[str, Any] = {}
-        self._ws: ClientConnection | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._changed = asyncio.Condition()
+        self.session = ClientSession(user, token, resume_from=last_message_id)
+        self._connection = Connection(url, self.session, self._record, reconnect=False)
+        self._arrivals: list[asyncio.Future[None]] = []
 
     async def __aenter__(self) -> Self:
-        self._ws = await connect(self.url, max_size=None)
-        auth: dict[str, Any] = {"userId": self.user, "token": self.token}
-        if self.last_message_id is not None:
-            auth["lastMessageId"] = self.last_message_id
-        await self.send(MessageType.AUTH, auth)
-        self._reader = asyncio.create_task(self._read())
-        self.welcome = await self.expect(MessageType.AUTH_RESPONSE)
-        if not self.welcome.get("success"):
-            raise RuntimeError(f"auth failed: {self.welcome}")
+        self._connection.start()
+        try:
+            await self._connection.wait_connected(CONNECT_SECONDS)
+        except AuthError:
+            await self._connection.close()
+            raise RuntimeError(f"auth failed: {self.session.rejection}") from None
+        self.welcome = self.session.welcome
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-        if self._ws is not None:
-            await self._ws.close()
+        await self._connection.close()
 
-    async def _read(self) -> None:
-        assert self._ws is not None
-        async for raw in self._ws:
-            frame = orjson.loads(raw)
-            async with self._changed:
-                self.frames.append(frame)
-                self._changed.notify_all()
+    def _record(self, frame: dict[str, Any]) -> None:
+        self.frames.append(frame)
+        arrivals, self._arrivals = self._arrivals, []
+        for arrival in arrivals:
+            if not arrival.done():
+                arrival.set_result(None)
 
     async def send(self, kind: MessageType | str, data: dict[str, Any] | None = None) -> None:
-        assert self._ws is not None
-        await self._ws.send(orjson.dumps({"type": str(kind), "data": data or {}}).decode())
+        await self._connection.send(MessageType(kind), data or {})
 
     async def say(self, text: str, **fields: Any) -> dict[str, Any]:
         """Post a chat message and return it as the server broadcast it (with its real ``id``)."""
@@ -108,14 +104,17 @@ class ChatTestClient:
 
     async def expect_any(self, check: Predicate, timeout: float = 5.0, what: str = "frame") -> dict[str, Any]:
         async def wait() -> dict[str, Any]:
-            async with self._changed:
-                seen = 0
-                while True:
-                    for frame in self.frames[seen:]:
-                        if check(frame):
-                            return frame
-                    seen = len(self.frames)
-                    await self._changed.wait()
+            seen = 0
+            while True:
+                if seen > len(self.frames):  # the test cleared ``frames``
+                    seen = 0
+                for frame in self.frames[seen:]:
+                    if check(frame):
+                        return frame
+                seen = len(self.frames)
+                arrival = asyncio.get_running_loop().create_future()
+                self._arrivals.append(arrival)
+                await arrival
 
         try:
             return await asyncio.wait_for(wait(), timeout)

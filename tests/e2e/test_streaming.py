@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from server.agents.client import AgentClient
+from agentchat_client import AgentClient, ParsedMessage
 from server.auth import issue_token
-from server.message_parser import ParsedMessage
 
 from .conftest import shot
 

@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from ...message_parser import ParsedMessage
+from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState
 from ...settings import Settings
 from ...store import Attachment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ...message_parser import ParsedMessage
+from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState
 from ...settings import Settings
 from ..base import Agent, Status, snippet, strip_mention

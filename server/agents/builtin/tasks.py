@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from ...message_parser import ParsedMessage
+from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState, is_valid_username
 from ...settings import Settings
 from ...store import Task

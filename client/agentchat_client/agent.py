@@ -11,34 +11,30 @@
 Each message that mentions the agent (or uses one of its ``commands``) runs the handler in its
 own task, with ``working`` / ``completed`` / ``stuck`` status reported around it, exactly like an
 in-process agent.  A ``stop_agent`` frame cancels the running handlers.  When the connection
-drops, the client reconnects with ``lastMessageId`` and handles what it missed.
+drops, the client reconnects with ``lastMessageId`` and handles what it missed, once.
+Connecting, resuming and back-off are :class:`~agentchat_client.connection.Connection`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Self
 
-import orjson
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
-
-from ..message_parser import ParsedMessage
-from agentchat_client.protocol import AgentState, MessageType
-from ..serialize import to_parsed
+from .connection import AuthError, Connection, NotConnected
+from .message import ParsedMessage, to_parsed
+from .protocol import AgentState, MessageType
+from .session import Backoff, ClientSession
 
 __all__ = ["AgentClient", "AuthError", "Handler"]
 
 log = logging.getLogger(__name__)
 Handler = Callable[[ParsedMessage], Awaitable[None]]
 SEND_WAIT_SECONDS = 10.0
-
-
-class AuthError(RuntimeError):
-    """The server refused the token; reconnecting would not help."""
+"""A handler that speaks while the link is down waits this long for it to come back."""
 
 
 class AgentClient:
@@ -63,19 +59,55 @@ class AgentClient:
         self.commands = {c.lower().lstrip("/") for c in commands}
         self.all_messages = all_messages
         self.auto_status = auto_status
-        self.reconnect = reconnect
-        self.min_backoff = min_backoff
-        self.max_backoff = max_backoff
-        self.last_message_id: int | None = None
-        self.connected = asyncio.Event()
+        self._session = ClientSession(
+            name, token, role="agent", resume_from_welcome=True,
+            backoff=Backoff(first=min_backoff, most=max(min_backoff, max_backoff)),
+        )
+        self._connection = Connection(url, self._session, self._on_frame, reconnect=reconnect)
+        self.connected = self._connection.connected
+        """Set while authenticated."""
         self.welcome: dict[str, Any] = {}
         self._handler: Handler | None = None
-        self._ws: ClientConnection | None = None
-        self._closing = False
+        self._handled_upto = 0
         self._runner: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._stopping: dict[asyncio.Task[None], str] = {}
         self._questions: dict[str, asyncio.Future[str | None]] = {}
+
+    # settings that may change while running -------------------------------------------------
+    @property
+    def reconnect(self) -> bool:
+        return self._connection.reconnect
+
+    @reconnect.setter
+    def reconnect(self, value: bool) -> None:
+        self._connection.reconnect = value
+
+    @property
+    def min_backoff(self) -> float:
+        return self._session.backoff.first
+
+    @min_backoff.setter
+    def min_backoff(self, value: float) -> None:
+        backoff = self._session.backoff
+        self._session.backoff = dataclasses.replace(backoff, first=value, most=max(value, backoff.most))
+
+    @property
+    def max_backoff(self) -> float:
+        return self._session.backoff.most
+
+    @max_backoff.setter
+    def max_backoff(self, value: float) -> None:
+        self._session.backoff = dataclasses.replace(self._session.backoff, most=value)
+
+    @property
+    def last_message_id(self) -> int | None:
+        """The newest message id seen: where a reconnect resumes."""
+        return self._session.last_message_id
+
+    @last_message_id.setter
+    def last_message_id(self, value: int | None) -> None:
+        self._session.last_message_id = value
 
     # registering ---------------------------------------------------------------------------------
     def on_message(self, handler: Handler) -> Handler:
@@ -92,53 +124,22 @@ class AgentClient:
 
     # lifecycle -------------------------------------------------------------------------------------
     async def run(self) -> None:
-        """Connect and serve until :meth:`close`, reconnecting (with back-off) when the link drops."""
-        backoff = self.min_backoff
-        while not self._closing:
-            try:
-                async with connect(self.url, max_size=None) as ws:
-                    self._ws = ws
-                    await self._authenticate(ws)
-                    backoff = self.min_backoff
-                    await self._serve(ws)
-            except AuthError:
-                raise
-            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
-                if self._closing:
-                    return
-                if not self.reconnect:
-                    raise
-                log.warning("%s: connection lost (%s); reconnecting in %.1f s", self.name, type(exc).__name__, backoff)
-            finally:
-                self._ws = None
-                self.connected.clear()
-            if self._closing:
-                return
-            await asyncio.sleep(backoff)
-            backoff = min(self.max_backoff, backoff * 2)
+        """Connect and serve until :meth:`close`, reconnecting (with back-off) when the link drops.
+
+        Raises :class:`AuthError` when the token is refused."""
+        await self._connection.run()
 
     async def start(self) -> None:
         """Run in the background and wait until the first connection is authenticated."""
-        self._runner = asyncio.create_task(self.run(), name=f"agent-client-{self.name}")
-        waiter = asyncio.create_task(self.connected.wait())
-        done, _ = await asyncio.wait({waiter, self._runner}, return_when=asyncio.FIRST_COMPLETED)
-        if self._runner in done:
-            waiter.cancel()
-            self._runner.result()  # raises the reason (AuthError, refused connection...)
+        self._runner = self._connection.start()
+        await self._connection.wait_connected()  # raises the reason (AuthError, refused connection...)
 
     async def close(self) -> None:
-        self._closing = True
         for task in list(self._running):
             task.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
-        if self._ws is not None:
-            await self._ws.close()
-        if self._runner is not None:
-            try:
-                await self._runner
-            except Exception as exc:  # noqa: BLE001 - closing: report, do not raise
-                log.info("%s stopped: %s", self.name, exc)
+        await self._connection.close()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -147,47 +148,21 @@ class AgentClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # protocol ----------------------------------------------------------------------------------------
-    async def _authenticate(self, ws: ClientConnection) -> None:
-        auth: dict[str, Any] = {"userId": self.name, "token": self.token, "role": "agent"}
-        if self.last_message_id is not None:
-            auth["lastMessageId"] = self.last_message_id
-        await ws.send(orjson.dumps({"type": MessageType.AUTH.value, "data": auth}).decode())
-        frame = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
-        data = frame.get("data") or {}
-        if frame.get("type") != MessageType.AUTH_RESPONSE or not data.get("success"):
-            error = data.get("error") or {}
-            raise AuthError(f"{self.name}: authentication failed: {error.get('message', frame)}")
-        if data.get("role") != "agent":
-            log.warning("%s: the token's role is %r; only role 'agent' may answer as an agent", self.name, data.get("role"))
-        if self.last_message_id is None:
-            self.last_message_id = data.get("lastMessageId") or 0
-        self.welcome = data
-        self.connected.set()
-        log.info("%s connected to %s", self.name, self.url)
-
-    async def _serve(self, ws: ClientConnection) -> None:
-        async for raw in ws:
-            try:
-                frame = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                continue
-            self._on_frame(frame.get("type"), frame.get("data") or {})
-
-    def _on_frame(self, kind: str | None, data: dict[str, Any]) -> None:
+    # frames ------------------------------------------------------------------------------------------
+    def _on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        data: dict[str, Any] = frame["data"]
         if kind in (MessageType.MESSAGE, MessageType.AGENT_RESPONSE):
             message_id = data.get("id")
-            if isinstance(message_id, int):
-                if self.last_message_id is not None and message_id <= self.last_message_id:
-                    return  # already seen (history overlaps what we had)
-                self.last_message_id = message_id
+            if not isinstance(message_id, int) or message_id <= self._handled_upto:
+                return  # already handled (a replay must not run a handler twice)
+            self._handled_upto = message_id
             msg = to_parsed(data, kind)
             if self._handler is not None and self.wants(msg):
                 self._dispatch(msg)
-        elif kind == MessageType.HISTORY:
-            ids = [m["data"]["id"] for m in data.get("messages", []) if isinstance(m.get("data", {}).get("id"), int)]
-            if ids and data.get("beforeId") is None:
-                self.last_message_id = max(self.last_message_id or 0, max(ids))
+        elif kind == MessageType.AUTH_RESPONSE:
+            if data.get("success"):
+                self._welcomed(data)
         elif kind == MessageType.STOP_AGENT:
             if data.get("agent") == self.name:
                 self._stop(str(data.get("by") or "someone"))
@@ -198,6 +173,13 @@ class AgentClient:
                 future.set_result(data.get("answer") if data.get("status") == "answered" else None)
         elif kind == MessageType.ERROR:
             log.warning("%s: server says %s: %s", self.name, data.get("code"), data.get("message"))
+
+    def _welcomed(self, data: dict[str, Any]) -> None:
+        if data.get("role") != "agent":
+            log.warning("%s: the token's role is %r; only role 'agent' may answer as an agent", self.name, data.get("role"))
+        self.welcome = data
+        # Everything up to where this link resumes was handled before (or predates the agent).
+        self._handled_upto = self._session.last_message_id or 0
 
     # running handlers ----------------------------------------------------------------------------------
     def _dispatch(self, msg: ParsedMessage) -> None:
@@ -235,9 +217,9 @@ class AgentClient:
         for task in tasks:
             self._stopping[task] = by
             task.cancel()
-        self._dispatch_after_stop(tasks, by)
+        self._report_after_stop(tasks, by)
 
-    def _dispatch_after_stop(self, tasks: Sequence[asyncio.Task[None]], by: str) -> None:
+    def _report_after_stop(self, tasks: Sequence[asyncio.Task[None]], by: str) -> None:
         async def report() -> None:
             if tasks:
                 await asyncio.wait(tasks, timeout=5)
@@ -257,13 +239,12 @@ class AgentClient:
 
     # speaking for the agent -------------------------------------------------------------------------------
     async def _send(self, kind: MessageType, data: dict[str, Any]) -> None:
-        if self._ws is None or not self.connected.is_set():
+        if not self.connected.is_set():
             try:
-                await asyncio.wait_for(self.connected.wait(), SEND_WAIT_SECONDS)
-            except TimeoutError:
+                await self._connection.wait_connected(SEND_WAIT_SECONDS)
+            except NotConnected:
                 raise ConnectionError(f"{self.name}: not connected to {self.url}") from None
-        assert self._ws is not None
-        await self._ws.send(orjson.dumps({"type": kind.value, "data": data}).decode())
+        await self._connection.send(kind, data)
 
     async def reply(
         self, msg: ParsedMessage, text: str, status: AgentState | str | None = AgentState.COMPLETED,
