@@ -129,10 +129,10 @@ class Client:
     async def send_raw(self, raw: str | bytes) -> None:
         await self.ws.send(raw)
 
-    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def next(self, timeout: float = 20.0) -> dict[str, Any]:
         return await asyncio.wait_for(self.frames.get(), timeout)
 
-    async def expect(self, kind: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
+    async def expect(self, kind: str, timeout: float = 20.0, **match: Any) -> dict[str, Any]:
         """The first frame of ``kind`` whose data matches ``match``; others wait in a backlog."""
 
         def matches(frame: dict[str, Any]) -> bool:
@@ -155,7 +155,7 @@ class Client:
                 return frame["data"]
             self.backlog.append(frame)
 
-    async def error(self, code: str, timeout: float = 5.0) -> dict[str, Any]:
+    async def error(self, code: str, timeout: float = 20.0) -> dict[str, Any]:
         return await self.expect("error", timeout, code=code)
 
     async def quiet(self, seconds: float = 0.3) -> list[dict[str, Any]]:

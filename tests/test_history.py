@@ -79,7 +79,7 @@ async def test_reconnect_recovers_exactly_what_was_missed(chat: ServerProcess) -
 
     received: list[int] = []
     while len(received) < recovery["count"] + len(live_ids) and (not received or received[-1] != live_ids[-1]):
-        frame = await back.expect("message", timeout=10)
+        frame = await back.expect("message", timeout=30)
         received.append(frame["id"])
     expected = missed + live_ids
     assert received[: len(expected)] == expected

@@ -87,7 +87,7 @@ class ChatTestClient:
         return found
 
     async def expect(
-        self, kind: MessageType | str, where: Predicate | None = None, timeout: float = 5.0, **fields: Any
+        self, kind: MessageType | str, where: Predicate | None = None, timeout: float = 20.0, **fields: Any
     ) -> dict[str, Any]:
         """Wait for a frame of ``kind`` matching ``fields`` (and ``where``); return its data."""
 
@@ -102,7 +102,7 @@ class ChatTestClient:
         frame = await self.expect_any(check, timeout, f"{kind} {fields}")
         return frame.get("data") or {}
 
-    async def expect_any(self, check: Predicate, timeout: float = 5.0, what: str = "frame") -> dict[str, Any]:
+    async def expect_any(self, check: Predicate, timeout: float = 20.0, what: str = "frame") -> dict[str, Any]:
         async def wait() -> dict[str, Any]:
             seen = 0
             while True:
