@@ -7,6 +7,8 @@ builders); ``common`` the names both share.  The server, the Reflex app, ``Agent
 tests all import from here; ``docs/protocol.schema.json`` is generated from these definitions.
 """
 
+from .agui import *  # noqa: F403
+from .agui import __all__ as _agui_all
 from .client_frames import *  # noqa: F403
 from .client_frames import __all__ as _client_all
 from .codec import decode, encode
@@ -15,4 +17,4 @@ from .common import __all__ as _common_all
 from .server_frames import *  # noqa: F403
 from .server_frames import __all__ as _server_all
 
-__all__ = [*_common_all, *_client_all, *_server_all, "encode", "decode"]
+__all__ = [*_common_all, *_client_all, *_server_all, *_agui_all, "encode", "decode"]

@@ -7,11 +7,25 @@ or ``sender``); wrong types, out-of-range values and missing fields are ``INVALI
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
+from .agui import normalise_event
 from .codec import encode
 from .common import AgentState, ErrorCode, MessageType, ProtocolError
 
@@ -32,10 +46,26 @@ __all__ = [
     "AgentQuestionData",
     "QuestionAnswerData",
     "PingData",
+    "RUN_ID_PATTERN",
+    "MAX_TOOL_ARGS_BYTES",
+    "AgentEventData",
+    "RunSubscribeData",
+    "RunQueuedData",
+    "ApproverUser",
+    "ApproverRole",
+    "ApproverUsers",
+    "Approvers",
+    "ApprovalRequestData",
+    "ApprovalDecisionData",
     "CLIENT_MODELS",
     "decode_frame",
     "client_frame",
 ]
+
+
+RUN_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+"""A run id: safe in a URL path (``/runs/{runId}/events``) and a database key."""
+MAX_TOOL_ARGS_BYTES = 16 * 1024
 
 
 class ClientPayload(BaseModel):
@@ -62,6 +92,8 @@ Id = Annotated[StrictInt, Field(ge=1, le=MAX_SAFE_INT)]
 """A message id (or the id of anything in the message sequence)."""
 Name = Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
 Number = Union[StrictInt, StrictFloat]
+RunId = Annotated[StrictStr, Field(pattern=RUN_ID_PATTERN)]
+ToolCallId = Annotated[StrictStr, Field(min_length=1, max_length=128), AfterValidator(_no_nul)]
 ClientId = Union[
     Annotated[StrictInt, Field(ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)],
     Annotated[StrictStr, Field(max_length=MAX_CLIENT_ID_CHARS), AfterValidator(_no_nul)],
@@ -94,6 +126,8 @@ class AgentResponseData(ClientPayload):
     mentions: list[Name] = Field(default_factory=list, max_length=100)
     attachments: list[Name] = Field(default_factory=list, max_length=20)
     streamId: Name | None = None
+    runId: RunId | None = None
+    """The run this answer ends (the agent's own run); stored with the message."""
     sender: Any = None
 
 
@@ -153,6 +187,120 @@ class PingData(ClientPayload):
     pass
 
 
+# --- runs and approvals ------------------------------------------------------------------
+
+
+def _agui_event(value: dict[str, Any]) -> dict[str, Any]:
+    return normalise_event(value)
+
+
+class AgentEventData(ClientPayload):
+    """One AG-UI event of the sender's own run.  ``RUN_STARTED`` opens a run (``replyTo`` names
+    the message that started it); ``RUN_FINISHED`` / ``RUN_ERROR`` close it.  The server numbers
+    the events (``seq``) and stamps their ``timestamp``."""
+
+    runId: RunId
+    replyTo: Id | None = None
+    event: Annotated[dict[str, Any], AfterValidator(_agui_event)]
+
+
+class RunSubscribeData(ClientPayload):
+    """The events of a run after ``afterSeq`` (0: all of them), then live ones while it runs."""
+
+    runId: RunId
+    afterSeq: Annotated[StrictInt, Field(ge=0, le=MAX_SAFE_INT)] = 0
+
+
+class RunQueuedData(ClientPayload):
+    """An agent tells the room that a request waits its turn (``position`` 1 = next)."""
+
+    runId: RunId
+    replyTo: Id
+    position: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1
+
+
+class _Approvers(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApproverUser(_Approvers):
+    """One person decides."""
+
+    user: Name
+
+
+class ApproverRole(_Approvers):
+    """``quorum`` different people with this role (or a higher one) decide."""
+
+    role: Literal["developer", "admin"]
+    quorum: Annotated[StrictInt, Field(ge=1, le=20)] = 1
+
+
+class ApproverUsers(_Approvers):
+    """``quorum`` different people among ``users`` decide."""
+
+    users: list[Name] = Field(min_length=1, max_length=50)
+    quorum: Annotated[StrictInt, Field(ge=1, le=50)] = 1
+
+    @model_validator(mode="after")
+    def _quorum_fits(self) -> ApproverUsers:
+        if len(set(self.users)) != len(self.users):
+            raise ValueError("users: each person once")
+        if self.quorum > len(self.users):
+            raise ValueError(f"quorum: {self.quorum} is more than the {len(self.users)} people named")
+        return self
+
+
+def _approvers_kind(value: Any) -> str | None:
+    if isinstance(value, _Approvers):
+        return {"ApproverUser": "user", "ApproverRole": "role", "ApproverUsers": "users"}[type(value).__name__]
+    if isinstance(value, dict):
+        for key in ("users", "user", "role"):
+            if key in value:
+                return key
+    return None
+
+
+Approvers = Annotated[
+    Union[
+        Annotated[ApproverUser, Tag("user")],
+        Annotated[ApproverRole, Tag("role")],
+        Annotated[ApproverUsers, Tag("users")],
+    ],
+    Discriminator(
+        _approvers_kind,
+        custom_error_type="approvers",
+        custom_error_message='give {"user": name}, {"role": "developer" or "admin", "quorum": n} '
+        'or {"users": [names], "quorum": n}',
+    ),
+]
+"""Who decides an approval: one person, people with a role, or a quorum of named people."""
+
+
+def _bounded_args(value: dict[str, Any]) -> dict[str, Any]:
+    size = len(orjson.dumps(value))
+    if size > MAX_TOOL_ARGS_BYTES:
+        raise ValueError(f"the arguments are {size} bytes; the limit is {MAX_TOOL_ARGS_BYTES}")
+    return value
+
+
+class ApprovalRequestData(ClientPayload):
+    """An agent asks before a tool call of its run; the server mints ``approvalId``."""
+
+    runId: RunId
+    toolCallId: ToolCallId
+    tool: Name
+    args: Annotated[dict[str, Any], AfterValidator(_bounded_args)] = Field(default_factory=dict)
+    reason: Annotated[StrictStr, Field(max_length=1000), AfterValidator(_no_nul)] | None = None
+    to: Approvers
+    expiresInSeconds: Annotated[Number, Field(ge=1, le=7 * 86400)] = 600
+
+
+class ApprovalDecisionData(ClientPayload):
+    approvalId: Name
+    decision: Literal["approve", "deny"]
+
+
 CLIENT_MODELS: dict[MessageType, type[ClientPayload]] = {
     MessageType.AUTH: AuthData,
     MessageType.MESSAGE: ChatMessageData,
@@ -166,6 +314,11 @@ CLIENT_MODELS: dict[MessageType, type[ClientPayload]] = {
     MessageType.AGENT_QUESTION: AgentQuestionData,
     MessageType.QUESTION_ANSWER: QuestionAnswerData,
     MessageType.PING: PingData,
+    MessageType.AGENT_EVENT: AgentEventData,
+    MessageType.RUN_SUBSCRIBE: RunSubscribeData,
+    MessageType.RUN_QUEUED: RunQueuedData,
+    MessageType.APPROVAL_REQUEST: ApprovalRequestData,
+    MessageType.APPROVAL_DECISION: ApprovalDecisionData,
 }
 """What a client may send.  Server-only types (``auth_response``, ``error``...) are not here."""
 

@@ -17,6 +17,7 @@ __all__ = [
     "Role",
     "AgentState",
     "ProtocolError",
+    "ApprovalOutcome",
     "USERNAME_PATTERN",
     "MENTION_RE",
     "parse_mentions",
@@ -47,6 +48,12 @@ class MessageType(StrEnum):
     AGENT_QUESTION = "agent_question"
     QUESTION_ANSWER = "question_answer"
     QUESTION_CLOSED = "question_closed"
+    AGENT_EVENT = "agent_event"
+    RUN_SUBSCRIBE = "run_subscribe"
+    RUN_QUEUED = "run_queued"
+    APPROVAL_REQUEST = "approval_request"
+    APPROVAL_DECISION = "approval_decision"
+    APPROVAL_RESOLVED = "approval_resolved"
 
 
 class ErrorCode(StrEnum):
@@ -60,6 +67,8 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     MESSAGE_TOO_LONG = "MESSAGE_TOO_LONG"
     NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    """The thing exists but its state forbids this now: an approval already decided or closed."""
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -79,6 +88,16 @@ class AgentState(StrEnum):
     WORKING = "working"
     STUCK = "stuck"
     COMPLETED = "completed"
+
+
+class ApprovalOutcome(StrEnum):
+    """How an approval request closed."""
+
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    """Its agent was stopped (or its run ended) before anyone decided."""
 
 
 class ProtocolError(Exception):

@@ -41,6 +41,11 @@ __all__ = [
     "StopRequest",
     "AgentQuestion",
     "QuestionClosed",
+    "AgentEventEnvelope",
+    "RunQueued",
+    "ApprovalDecisionEntry",
+    "ApprovalRequest",
+    "ApprovalResolved",
     "SERVER_FRAME_SHAPES",
     "SERVER_FRAME",
     "ServerFrame",
@@ -92,6 +97,8 @@ class AgentResponse(TypedDict):
     attachments: list[AttachmentInfo]
     agentStatus: str | None
     streamId: str | None
+    runId: NotRequired[str]
+    """The run this answer ends (its steps and tool calls: ``run_subscribe``)."""
 
 
 class MessageFrame(TypedDict):
@@ -310,6 +317,90 @@ class QuestionClosedFrame(TypedDict):
     data: QuestionClosed
 
 
+# --- runs and approvals -----------------------------------------------------------------
+
+
+class AgentEventEnvelope(TypedDict):
+    """One AG-UI event of a run.  ``seq`` counts from 1 within the run with no gaps; ``event`` is
+    the event exactly as ``ag-ui-protocol``'s models serialise it (validate it with
+    ``agentchat_client.protocol.agui.AGUI_EVENT``)."""
+
+    runId: str
+    agent: str
+    seq: int
+    replyTo: int | None
+    event: dict[str, Any]
+
+
+class AgentEventFrame(TypedDict):
+    type: Literal["agent_event"]
+    data: AgentEventEnvelope
+
+
+class RunQueued(TypedDict):
+    """A request waits for its agent to finish the runs before it (``position`` 1 = next)."""
+
+    runId: str
+    agent: str
+    replyTo: int | None
+    position: int
+    timestamp: str | None
+
+
+class RunQueuedFrame(TypedDict):
+    type: Literal["run_queued"]
+    data: RunQueued
+
+
+class ApprovalDecisionEntry(TypedDict):
+    by: str
+    decision: Literal["approve", "deny"]
+    at: str | None
+
+
+class ApprovalRequest(TypedDict):
+    """A pending approval as everyone sees it; sent again whenever someone approves (``approvedBy``
+    grows until the quorum is reached).  ``to`` is one of ``{"user"}``, ``{"role", "quorum"}``,
+    ``{"users", "quorum"}``."""
+
+    approvalId: str
+    runId: str
+    toolCallId: str
+    tool: str
+    args: dict[str, Any]
+    reason: str | None
+    to: dict[str, Any]
+    requestedBy: str
+    replyTo: int | None
+    expiresAt: str | None
+    expiresInSeconds: float
+    status: Literal["pending"]
+    approvedBy: list[str]
+    decisions: list[ApprovalDecisionEntry]
+    timestamp: str | None
+
+
+class ApprovalRequestFrame(TypedDict):
+    type: Literal["approval_request"]
+    data: ApprovalRequest
+
+
+class ApprovalResolved(TypedDict):
+    """``by``: who approved (approved), who denied (denied), who stopped the agent (cancelled)."""
+
+    approvalId: str
+    runId: str
+    toolCallId: str
+    outcome: Literal["approved", "denied", "expired", "cancelled"]
+    by: list[str]
+    timestamp: str | None
+
+
+class ApprovalResolvedFrame(TypedDict):
+    type: Literal["approval_resolved"]
+    data: ApprovalResolved
+
+
 # --- the whole set ----------------------------------------------------------------------
 
 SERVER_FRAME_SHAPES: dict[MessageType, type] = {
@@ -328,6 +419,10 @@ SERVER_FRAME_SHAPES: dict[MessageType, type] = {
     MessageType.STOP_AGENT: StopAgentFrame,
     MessageType.AGENT_QUESTION: AgentQuestionFrame,
     MessageType.QUESTION_CLOSED: QuestionClosedFrame,
+    MessageType.AGENT_EVENT: AgentEventFrame,
+    MessageType.RUN_QUEUED: RunQueuedFrame,
+    MessageType.APPROVAL_REQUEST: ApprovalRequestFrame,
+    MessageType.APPROVAL_RESOLVED: ApprovalResolvedFrame,
 }
 """Every frame a server sends, by type."""
 
@@ -348,6 +443,10 @@ ServerFrame = Annotated[
         StopAgentFrame,
         AgentQuestionFrame,
         QuestionClosedFrame,
+        AgentEventFrame,
+        RunQueuedFrame,
+        ApprovalRequestFrame,
+        ApprovalResolvedFrame,
     ],
     Field(discriminator="type"),
 ]
@@ -388,6 +487,14 @@ def server_envelope(kind: Literal[MessageType.STOP_AGENT], data: StopRequest) ->
 def server_envelope(kind: Literal[MessageType.AGENT_QUESTION], data: AgentQuestion) -> dict[str, Any]: ...
 @overload
 def server_envelope(kind: Literal[MessageType.QUESTION_CLOSED], data: QuestionClosed) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.AGENT_EVENT], data: AgentEventEnvelope) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.RUN_QUEUED], data: RunQueued) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.APPROVAL_REQUEST], data: ApprovalRequest) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.APPROVAL_RESOLVED], data: ApprovalResolved) -> dict[str, Any]: ...
 def server_envelope(kind: MessageType, data: Any) -> dict[str, Any]:
     """``{"type": kind, "data": data}``, with ``data`` checked (by mypy) against ``kind``'s shape."""
     return {"type": kind.value, "data": data}
@@ -423,6 +530,14 @@ def server_frame(kind: Literal[MessageType.STOP_AGENT], data: StopRequest) -> by
 def server_frame(kind: Literal[MessageType.AGENT_QUESTION], data: AgentQuestion) -> bytes: ...
 @overload
 def server_frame(kind: Literal[MessageType.QUESTION_CLOSED], data: QuestionClosed) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.AGENT_EVENT], data: AgentEventEnvelope) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.RUN_QUEUED], data: RunQueued) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.APPROVAL_REQUEST], data: ApprovalRequest) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.APPROVAL_RESOLVED], data: ApprovalResolved) -> bytes: ...
 def server_frame(kind: MessageType, data: Any) -> bytes:
     """The encoded frame (UTF-8 JSON; send it as a text frame)."""
     return encode({"type": kind.value, "data": data})
