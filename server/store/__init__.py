@@ -1,8 +1,8 @@
 """Persistence: the ``Store`` interface in plain records, in memory or in SQL."""
 
-from .base import FileStore, MessageStore, StatusStore, Store, TaskStore, UserStore
+from .base import ApprovalStore, FileStore, MessageStore, RunStore, StatusStore, Store, TaskStore, UserStore
 from .memory import MemoryStore
-from .records import AgentStatus, Attachment, Message, Page, Task, User
+from .records import AgentStatus, Attachment, AuditEntry, Message, Page, Run, RunEvent, Task, User
 
 __all__ = [
     "Store",
@@ -11,6 +11,8 @@ __all__ = [
     "StatusStore",
     "FileStore",
     "TaskStore",
+    "RunStore",
+    "ApprovalStore",
     "MemoryStore",
     "SqlStore",
     "open_store",
@@ -20,6 +22,9 @@ __all__ = [
     "Attachment",
     "Task",
     "Page",
+    "Run",
+    "RunEvent",
+    "AuditEntry",
 ]
 
 

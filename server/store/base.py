@@ -7,15 +7,19 @@ plain records of ``records.py``, and a different back end only has to provide th
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+import asyncio
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from .records import AgentStatus, Attachment, Message, Page, Task, User
+from ..core.approvals import Approval
+from .records import AgentStatus, Attachment, AuditEntry, Message, Page, Run, RunEvent, Task, User
 
-__all__ = ["Store", "MessageStore", "UserStore", "StatusStore", "FileStore", "TaskStore", "OnCommit"]
+__all__ = ["Store", "MessageStore", "UserStore", "StatusStore", "FileStore", "TaskStore", "RunStore",
+           "ApprovalStore", "OnCommit", "OnEventCommit"]
 
 OnCommit = Callable[[Message], None]
+OnEventCommit = Callable[[Run, RunEvent], None]
 
 
 class MessageStore(ABC):
@@ -109,7 +113,53 @@ class TaskStore(ABC):
     async def count_tasks(self, state: str | None = None) -> int: ...
 
 
-class Store(MessageStore, UserStore, StatusStore, FileStore, TaskStore, ABC):
+class RunStore(ABC):
+    """Runs and every event of every run (the replay of ``run_subscribe`` and ``/runs/{id}/events``)."""
+
+    @abstractmethod
+    def queue_run_event(self, run: Run, event: RunEvent, on_commit: OnEventCommit | None = None) -> asyncio.Future[bool]:
+        """Store ``event`` of ``run`` without waiting: writes are batched, in the order queued.
+
+        ``seq`` 1 creates the run; a terminal event records its status.  ``on_commit`` runs after
+        the commit, in order (broadcast there: nobody sees an event that is not stored).  The
+        future says whether it was stored; nobody has to await it."""
+
+    @abstractmethod
+    async def get_run(self, run_id: str) -> Run | None: ...
+
+    @abstractmethod
+    async def run_events(self, run_id: str, after_seq: int = 0, limit: int | None = None) -> list[RunEvent]:
+        """The events of ``run_id`` with ``seq > after_seq``, in order."""
+
+    @abstractmethod
+    async def runs_in_progress(self) -> list[Run]:
+        """Runs without a terminal event, oldest first."""
+
+
+class ApprovalStore(ABC):
+    """Approval requests and the audit log; every change of an approval is a compare-and-set."""
+
+    @abstractmethod
+    async def add_approval(self, approval: Approval, audit: AuditEntry) -> Approval:
+        """Store a new request; the one already stored for its run and tool call if there is one."""
+
+    @abstractmethod
+    async def get_approval(self, approval_id: str) -> Approval | None: ...
+
+    @abstractmethod
+    async def update_approval(self, approval: Approval, expected_version: int, audit: Iterable[AuditEntry]) -> bool:
+        """Replace the stored approval if its version is still ``expected_version`` (with the audit
+        lines, in one transaction); False when someone else changed it first."""
+
+    @abstractmethod
+    async def pending_approvals(self) -> list[Approval]: ...
+
+    @abstractmethod
+    async def audit_log(self, limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
+        """The newest lines first."""
+
+
+class Store(MessageStore, UserStore, StatusStore, FileStore, TaskStore, RunStore, ApprovalStore, ABC):
     """Everything the server keeps."""
 
     @abstractmethod

@@ -7,6 +7,7 @@ matches every word.  Nothing survives the process.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from bisect import bisect_left
@@ -16,8 +17,12 @@ from typing import TypeVar
 
 from agentchat_client.protocol import utc_now
 
-from .base import OnCommit, Store
-from .records import AgentStatus, Attachment, Message, Page, Task, User
+from agentchat_client.protocol import TERMINAL_EVENTS
+
+from ..core.approvals import Approval
+from ..core.runs import run_outcome
+from .base import OnCommit, OnEventCommit, Store
+from .records import RUN_RUNNING, AgentStatus, Attachment, AuditEntry, Message, Page, Run, RunEvent, Task, User
 
 __all__ = ["MemoryStore"]
 
@@ -37,6 +42,10 @@ class MemoryStore(Store):
         self._files: dict[str, Attachment] = {}
         self._tasks: dict[int, Task] = {}
         self._next_task = 1
+        self._runs: dict[str, Run] = {}
+        self._run_events: dict[str, list[RunEvent]] = {}
+        self._approvals: dict[str, Approval] = {}
+        self._audit: list[AuditEntry] = []
 
     async def start(self) -> None:
         pass
@@ -181,3 +190,64 @@ class MemoryStore(Store):
 
     async def count_tasks(self, state: str | None = None) -> int:
         return sum(1 for t in self._tasks.values() if state is None or t.state == state)
+
+    # runs --------------------------------------------------------------------------------
+    def queue_run_event(self, run: Run, event: RunEvent, on_commit: OnEventCommit | None = None) -> asyncio.Future[bool]:
+        stored = self._runs.get(run.run_id)
+        if stored is None:
+            stored = self._runs[run.run_id] = _copy(run)
+            self._run_events[run.run_id] = []
+        self._run_events[run.run_id].append(_copy(event))
+        stored.last_seq = event.seq
+        if event.type in TERMINAL_EVENTS:
+            stored.status = run_outcome(event.event)
+            stored.finished_at = event.created_at
+        if on_commit is not None:
+            on_commit(_copy(stored), event)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        future.set_result(True)
+        return future
+
+    async def get_run(self, run_id: str) -> Run | None:
+        run = self._runs.get(run_id)
+        return _copy(run) if run else None
+
+    async def run_events(self, run_id: str, after_seq: int = 0, limit: int | None = None) -> list[RunEvent]:
+        events = [_copy(e) for e in self._run_events.get(run_id, ()) if e.seq > after_seq]
+        return events[:limit] if limit is not None else events
+
+    async def runs_in_progress(self) -> list[Run]:
+        return [_copy(r) for r in self._runs.values() if r.status == RUN_RUNNING]
+
+    # approvals ---------------------------------------------------------------------------
+    async def add_approval(self, approval: Approval, audit: AuditEntry) -> Approval:
+        for existing in self._approvals.values():
+            if existing.run_id == approval.run_id and existing.tool_call_id == approval.tool_call_id:
+                return existing
+        self._approvals[approval.approval_id] = approval
+        self._add_audit(audit)
+        return approval
+
+    async def get_approval(self, approval_id: str) -> Approval | None:
+        return self._approvals.get(approval_id)
+
+    async def update_approval(self, approval: Approval, expected_version: int, audit: Iterable[AuditEntry]) -> bool:
+        current = self._approvals.get(approval.approval_id)
+        if current is None or current.version != expected_version:
+            return False
+        self._approvals[approval.approval_id] = approval
+        for entry in audit:
+            self._add_audit(entry)
+        return True
+
+    async def pending_approvals(self) -> list[Approval]:
+        return sorted((a for a in self._approvals.values() if a.pending), key=lambda a: a.requested_at)
+
+    def _add_audit(self, entry: AuditEntry) -> None:
+        entry = _copy(entry)
+        entry.id = len(self._audit) + 1
+        self._audit.append(entry)
+
+    async def audit_log(self, limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
+        entries = [e for e in reversed(self._audit) if before_id is None or (e.id or 0) < before_id]
+        return [_copy(e) for e in entries[:limit]]

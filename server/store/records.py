@@ -11,7 +11,11 @@ from typing import Any
 
 from agentchat_client.protocol import utc_now
 
-__all__ = ["Message", "User", "AgentStatus", "Attachment", "Task", "Page"]
+__all__ = ["Message", "User", "AgentStatus", "Attachment", "Task", "Page", "Run", "RunEvent", "AuditEntry",
+           "RUN_RUNNING"]
+
+RUN_RUNNING = "running"
+"""A run's status until its terminal event; then ``success``, ``interrupt``, ``cancelled`` or ``error``."""
 
 
 @dataclass(slots=True)
@@ -80,3 +84,48 @@ class Task:
 
 Page = tuple[list[Message], bool]
 """Messages oldest first, and whether more exist beyond them."""
+
+
+@dataclass(slots=True)
+class Run:
+    """One agent turn; its events are :class:`RunEvent` rows numbered from 1."""
+
+    run_id: str
+    agent: str
+    room_id: str = "general"
+    reply_to: int | None = None
+    status: str = RUN_RUNNING
+    started_at: datetime = field(default_factory=utc_now)
+    finished_at: datetime | None = None
+    last_seq: int = 0
+
+
+@dataclass(slots=True)
+class RunEvent:
+    """One AG-UI event of a run, as it was sent (camelCase dict)."""
+
+    run_id: str
+    seq: int
+    event: dict[str, Any]
+    created_at: datetime = field(default_factory=utc_now)
+
+    @property
+    def type(self) -> str:
+        return str(self.event.get("type"))
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    """One line of the approvals audit log: a request, a decision, or how it closed."""
+
+    action: str
+    """``requested``, ``approve``, ``deny``, then ``approved``, ``denied``, ``expired`` or ``cancelled``."""
+    actor: str
+    approval_id: str
+    run_id: str
+    agent: str
+    tool: str
+    room_id: str = "general"
+    detail: dict[str, Any] = field(default_factory=dict)
+    at: datetime = field(default_factory=utc_now)
+    id: int | None = None

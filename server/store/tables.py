@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from agentchat_client.protocol import utc_now
 
-__all__ = ["UserRow", "MessageRow", "AgentStatusRow", "AttachmentRow", "TaskRow"]
+__all__ = ["UserRow", "MessageRow", "AgentStatusRow", "AttachmentRow", "TaskRow", "RunRow", "RunEventRow", "ApprovalRow",
+           "ApprovalAuditRow"]
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long life.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -85,4 +86,77 @@ class TaskRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class RunRow(SQLModel, table=True):
+    """One agent turn (``status`` is ``running`` until its terminal event)."""
+
+    __tablename__ = "runs"
+
+    run_id: str = Field(primary_key=True, max_length=64)
+    room_id: str = Field(default="general", max_length=64)
+    agent: str = Field(max_length=32)
+    reply_to: Optional[int] = Field(default=None, sa_column=Column(_BigId, nullable=True))
+    status: str = Field(default="running", max_length=16)
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    last_seq: int = Field(default=0)
+
+
+class RunEventRow(SQLModel, table=True):
+    """One AG-UI event of a run, its JSON as sent (text: any JSON, NUL escapes included)."""
+
+    __tablename__ = "run_events"
+    __table_args__ = (PrimaryKeyConstraint("run_id", "seq"),)
+
+    run_id: str = Field(sa_column=Column(String(64), nullable=False))
+    seq: int = Field(sa_column=Column(Integer, nullable=False))
+    type: str = Field(max_length=40)
+    event: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ApprovalRow(SQLModel, table=True):
+    """An approval request; ``version`` increases with every change (compare-and-set)."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("run_id", "tool_call_id", name="uq_approvals_tool_call"),)
+
+    approval_id: str = Field(primary_key=True, max_length=32)
+    run_id: str = Field(max_length=64)
+    tool_call_id: str = Field(max_length=128)
+    room_id: str = Field(default="general", max_length=64)
+    agent: str = Field(max_length=32)
+    tool: str = Field(max_length=64)
+    args: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reply_to: Optional[int] = Field(default=None, sa_column=Column(_BigId, nullable=True))
+    status: str = Field(default="pending", max_length=16)
+    decisions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    requested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    resolved_at: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    resolved_by: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=0)
+
+
+class ApprovalAuditRow(SQLModel, table=True):
+    """The audit log of approvals: every request, decision and outcome (admins read it)."""
+
+    __tablename__ = "approval_audit"
+
+    id: Optional[int] = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    action: str = Field(max_length=16)
+    actor: str = Field(max_length=32)
+    approval_id: str = Field(max_length=32)
+    run_id: str = Field(max_length=64)
+    room_id: str = Field(default="general", max_length=64)
+    agent: str = Field(max_length=32)
+    tool: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
 Index("ix_messages_reply_to", MessageRow.__table__.c.reply_to)
+Index("ix_runs_status", RunRow.__table__.c.status)
+Index("ix_approvals_status", ApprovalRow.__table__.c.status)
+Index("ix_approval_audit_approval", ApprovalAuditRow.__table__.c.approval_id)

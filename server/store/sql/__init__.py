@@ -9,12 +9,13 @@ from ..base import Store
 from .database import Database, make_engine, migrate
 from .messages import SqlMessages
 from .people import SqlPeople
+from .runs import SqlRuns
 from .tasks import SqlTasks
 
 __all__ = ["SqlStore", "Database", "make_engine", "migrate"]
 
 
-class SqlStore(SqlMessages, SqlPeople, SqlTasks, Store):
+class SqlStore(SqlMessages, SqlPeople, SqlTasks, SqlRuns, Store):
     def __init__(self, url: str) -> None:
         self.url = url
         self.db = Database(url)
@@ -22,6 +23,10 @@ class SqlStore(SqlMessages, SqlPeople, SqlTasks, Store):
         self._pending = []
         self._wakeup = None
         self._in_flight = False
+        self._run_writer: asyncio.Task[None] | None = None
+        self._run_queue = []
+        self._run_wakeup = None
+        self._run_in_flight = False
 
     @property
     def dialect(self) -> str:
@@ -34,16 +39,23 @@ class SqlStore(SqlMessages, SqlPeople, SqlTasks, Store):
     async def start(self) -> None:
         await self.db.migrate()
         self._writer = self._start_writer()
+        self._run_writer = self._start_run_writer()
+
+    async def flush(self) -> None:
+        await super().flush()
+        await self._flush_runs()
 
     async def close(self) -> None:
         if self._writer is not None:
             await self.flush()
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
-            self._writer = None
+        for task in (self._writer, self._run_writer):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        self._writer = self._run_writer = None
         self.db.close()
 
     def describe(self) -> dict[str, str]:
