@@ -42,6 +42,22 @@ anything = st.recursive(
 ids = st.integers(min_value=1, max_value=60) | weird_ints
 names = st.sampled_from(["alice", "fuzz_dev", "fuzz_viewer", "fuzz_agent", "helper", "tasks", "nobody", ""]) | st.text(max_size=70)
 
+run_ids = st.sampled_from(["run-a", "run-b", "run-c", "bad id", ""]) | st.text(max_size=70)
+call_ids = st.sampled_from(["t1", "t2", ""]) | st.text(max_size=10)
+agui_types = st.sampled_from([
+    "RUN_STARTED", "RUN_FINISHED", "RUN_ERROR", "STEP_STARTED", "STEP_FINISHED", "TEXT_MESSAGE_START",
+    "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "TEXT_MESSAGE_CHUNK", "TOOL_CALL_START", "TOOL_CALL_ARGS",
+    "TOOL_CALL_END", "TOOL_CALL_RESULT", "REASONING_START", "REASONING_MESSAGE_START", "REASONING_MESSAGE_CONTENT",
+    "REASONING_MESSAGE_END", "REASONING_END", "CUSTOM", "STATE_DELTA", "THINKING_START", "nope"])
+agui_events = st.fixed_dictionaries({"type": agui_types}, optional={
+    "runId": run_ids, "threadId": st.text(max_size=10), "stepName": st.sampled_from(["s", "x"]),
+    "messageId": st.sampled_from(["m1", "m2"]), "toolCallId": call_ids, "toolCallName": names,
+    "delta": st.text(max_size=20) | anything, "content": st.text(max_size=20), "message": st.text(max_size=20),
+    "name": st.text(max_size=5), "value": anything, "outcome": anything, "timestamp": weird_ints | anything,
+})
+approvers = st.sampled_from([{"user": "fuzz_dev"}, {"role": "developer"}, {"role": "viewer"},
+                             {"users": ["fuzz_dev", "fuzz_viewer"], "quorum": 2}, {"users": [], "quorum": 0}]) | anything
+
 FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "message": {"id": st.integers() | st.text(max_size=80), "text": st.text(max_size=200) | weird_text,
                 "mentions": st.lists(names, max_size=4), "replyTo": ids, "attachments": st.lists(st.text(max_size=40), max_size=3)},
@@ -61,6 +77,13 @@ FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
                        "choices": st.lists(st.text(max_size=20), max_size=12),
                        "timeoutSeconds": st.floats(min_value=-1, max_value=100000) | weird_ints, "replyTo": ids},
     "question_answer": {"questionId": st.text(max_size=70), "answer": st.text(max_size=20)},
+    "agent_event": {"runId": run_ids, "replyTo": ids, "event": agui_events | anything},
+    "run_subscribe": {"runId": run_ids, "afterSeq": ids},
+    "run_queued": {"runId": run_ids, "replyTo": ids, "position": weird_ints},
+    "approval_request": {"runId": run_ids, "toolCallId": call_ids, "tool": names, "args": anything,
+                         "reason": st.text(max_size=30) | weird_text, "to": approvers,
+                         "expiresInSeconds": st.floats(min_value=-1, max_value=10) | weird_ints},
+    "approval_decision": {"approvalId": st.text(max_size=40), "decision": st.sampled_from(["approve", "deny", "x"])},
     "auth": {"userId": names, "token": st.text(max_size=50), "lastMessageId": ids},
     "ping": {},
 }

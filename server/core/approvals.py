@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from agentchat_client.protocol import ApprovalOutcome, ErrorCode, ProtocolError, Role
+from agentchat_client.protocol import ApprovalOutcome, ApprovalRequest, ApprovalResolved, ErrorCode, ProtocolError, Role, iso
 
 __all__ = [
     "Audience",
@@ -33,6 +33,9 @@ __all__ = [
     "decide",
     "expire",
     "cancel",
+    "request_data",
+    "resolved_data",
+    "from_request_data",
 ]
 
 PENDING = "pending"
@@ -216,3 +219,55 @@ class ApprovalBook:
 
     def all(self) -> list[Approval]:
         return [a for a, _ in self._pending.values()]
+
+
+# --- on the wire -----------------------------------------------------------------------------
+
+
+def request_data(approval: Approval) -> ApprovalRequest:
+    """The ``approval_request`` everyone receives (again after each decision, while pending)."""
+    return {
+        "approvalId": approval.approval_id,
+        "runId": approval.run_id,
+        "toolCallId": approval.tool_call_id,
+        "tool": approval.tool,
+        "args": approval.args,
+        "reason": approval.reason,
+        "to": approval.audience.to_wire(),
+        "requestedBy": approval.agent,
+        "replyTo": approval.reply_to,
+        "expiresAt": iso(approval.expires_at),
+        "expiresInSeconds": approval.expires_in_seconds,
+        "status": "pending",
+        "approvedBy": approval.approved_by,
+        "decisions": [{"by": d.by, "decision": d.decision, "at": iso(d.at)} for d in approval.decisions],  # type: ignore[typeddict-item]
+        "timestamp": iso(approval.requested_at),
+    }
+
+
+def resolved_data(approval: Approval) -> ApprovalResolved:
+    return {
+        "approvalId": approval.approval_id,
+        "runId": approval.run_id,
+        "toolCallId": approval.tool_call_id,
+        "outcome": approval.status,  # type: ignore[typeddict-item]
+        "by": list(approval.resolved_by),
+        "timestamp": iso(approval.resolved_at),
+    }
+
+
+def _when(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def from_request_data(data: dict[str, Any]) -> Approval:
+    """An ``approval_request`` as delivered (from any process), back into an :class:`Approval`."""
+    requested = _when(data["timestamp"])
+    return Approval(
+        approval_id=data["approvalId"], run_id=data["runId"], tool_call_id=data["toolCallId"],
+        agent=data["requestedBy"], tool=data["tool"], audience=Audience.from_wire(data["to"]),
+        requested_at=requested, expires_at=_when(data["expiresAt"]), args=dict(data.get("args") or {}),
+        reason=data.get("reason"), reply_to=data.get("replyTo"),
+        decisions=tuple(Decision(d["by"], d["decision"], _when(d["at"])) for d in data.get("decisions") or ()),
+        version=len(data.get("decisions") or ()),
+    )

@@ -23,7 +23,8 @@ __all__ = [
 ]
 
 AGENT_ONLY = frozenset(
-    {MessageType.AGENT_RESPONSE, MessageType.AGENT_STREAM, MessageType.STATUS_UPDATE, MessageType.AGENT_QUESTION}
+    {MessageType.AGENT_RESPONSE, MessageType.AGENT_STREAM, MessageType.STATUS_UPDATE, MessageType.AGENT_QUESTION,
+     MessageType.AGENT_EVENT, MessageType.RUN_QUEUED, MessageType.APPROVAL_REQUEST}
 )
 """Frames only a connection with role ``agent`` may send (for itself)."""
 

@@ -26,6 +26,10 @@ PUBLIC_EVENTS = frozenset(
         MessageType.TYPING,
         MessageType.AGENT_QUESTION,
         MessageType.QUESTION_CLOSED,
+        MessageType.AGENT_EVENT,
+        MessageType.RUN_QUEUED,
+        MessageType.APPROVAL_REQUEST,
+        MessageType.APPROVAL_RESOLVED,
     }
 )
 """Kinds every connected person sees; other kinds reach only the user the event targets."""

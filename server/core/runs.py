@@ -222,7 +222,7 @@ class RunBook:
 
     def __init__(self) -> None:
         self.runs: dict[str, RunState] = {}
-        self._frames: dict[str, list[bytes]] = {}
+        self._frames: dict[str, list[tuple[int, bytes]]] = {}
         self._queued: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
         self._finished: OrderedDict[str, None] = OrderedDict()
 
@@ -281,16 +281,16 @@ class RunBook:
             self.runs[run_id] = state
             self._frames[run_id] = []
         frames = self._frames.setdefault(run_id, [])
-        if seq <= len(frames):
+        if frames and seq <= frames[-1][0]:
             return False
         if seq > state.last_seq:  # accepted elsewhere: replay it here
             state.apply(event)
-        frames.append(frame)
+        frames.append((seq, frame))
         if kind in (E.RUN_FINISHED.value, E.RUN_ERROR.value):
             self._forget(run_id)
         return True
 
-    def load(self, state: RunState, frames: list[bytes]) -> None:
+    def load(self, state: RunState, frames: list[tuple[int, bytes]]) -> None:
         """A run in progress read back from the store at start-up."""
         self.runs[state.run_id] = state
         self._frames[state.run_id] = list(frames)
@@ -318,16 +318,18 @@ class RunBook:
         self._unqueue(run_id)
 
     # late joiners ------------------------------------------------------------------------------
-    def snapshot(self, run_id: str) -> list[bytes] | None:
-        """The frames of run ``run_id`` so far, or None when it is not in progress here."""
+    def snapshot(self, run_id: str, after_seq: int = 0) -> list[bytes] | None:
+        """The frames of run ``run_id`` after ``after_seq`` so far, or None when it is not in progress here."""
         frames = self._frames.get(run_id)
-        return list(frames) if frames is not None and run_id in self.runs else None
+        if frames is None or run_id not in self.runs:
+            return None
+        return [frame for seq, frame in frames if seq > after_seq]
 
     def frames_in_progress(self) -> list[bytes]:
         """Every run in progress from its start, run after run, then the requests still queued."""
         out: list[bytes] = []
         for run_id in list(self.runs):
-            out += self._frames.get(run_id, ())
+            out += [frame for _, frame in self._frames.get(run_id, ())]
         out += [frame for _, frame in self._queued.values()]
         return out
 

@@ -12,8 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentchat_client.protocol import (
+    AgentEventData,
     AgentQuestionData,
     AgentResponseData,
+    ApprovalDecisionData,
+    ApprovalRequestData,
     AgentStreamData,
     ChatMessageData,
     ErrorCode,
@@ -23,6 +26,8 @@ from agentchat_client.protocol import (
     ProtocolError,
     QuestionAnswerData,
     Role,
+    RunQueuedData,
+    RunSubscribeData,
     SearchData,
     SearchResults,
     StatusUpdateData,
@@ -65,10 +70,13 @@ async def on_message(hub: Hub, conn: Conn, data: ChatMessageData) -> None:
 
 async def on_agent_response(hub: Hub, conn: Conn, data: AgentResponseData) -> None:
     agent = _agent(conn, MessageType.AGENT_RESPONSE)
+    if data.runId is not None:
+        await hub.runs.check_answer_run(agent, data.runId)
     await hub.service.post(
         agent, data.text, MessageType.AGENT_RESPONSE, client_id=data.id, mentions=data.mentions,
         reply_to=data.replyTo, attachment_ids=data.attachments,
         agent_status=data.agentStatus.value if data.agentStatus else None, stream_id=data.streamId,
+        extra={"runId": data.runId} if data.runId else None,
     )
 
 
@@ -110,6 +118,7 @@ async def on_stop_agent(hub: Hub, conn: Conn, data: StopAgentData) -> None:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"No agent named {data.agent!r}")
     assert conn.user_id is not None
     hub.service.stop_agent(data.agent, conn.user_id)
+    await hub.runs.agent_stopped(data.agent, conn.user_id)
 
 
 async def on_agent_question(hub: Hub, conn: Conn, data: AgentQuestionData) -> None:
@@ -125,6 +134,36 @@ async def on_question_answer(hub: Hub, conn: Conn, data: QuestionAnswerData) -> 
     hub.service.answer(data.questionId, conn.user_id, data.answer)
 
 
+async def on_agent_event(hub: Hub, conn: Conn, data: AgentEventData) -> None:
+    agent = _agent(conn, MessageType.AGENT_EVENT)
+    await hub.runs.emit(agent, data.runId, data.event, reply_to=data.replyTo)
+
+
+async def on_run_queued(hub: Hub, conn: Conn, data: RunQueuedData) -> None:
+    agent = _agent(conn, MessageType.RUN_QUEUED)
+    await hub.service.check_reply_to(data.replyTo)
+    hub.runs.queued(agent, data.runId, data.replyTo, data.position)
+
+
+async def on_run_subscribe(hub: Hub, conn: Conn, data: RunSubscribeData) -> None:
+    """The run's events after ``afterSeq``; live ones follow as for everyone (nothing in between)."""
+    frames, _ = await hub.runs.replay(data.runId, data.afterSeq)
+    hub.write_now(conn, frames)
+
+
+async def on_approval_request(hub: Hub, conn: Conn, data: ApprovalRequestData) -> None:
+    agent = _agent(conn, MessageType.APPROVAL_REQUEST)
+    await hub.runs.request_approval(
+        agent, data.runId, data.toolCallId, data.tool, dict(data.args), data.reason,
+        data.to.model_dump(exclude_defaults=False), float(data.expiresInSeconds),
+    )
+
+
+async def on_approval_decision(hub: Hub, conn: Conn, data: ApprovalDecisionData) -> None:
+    assert conn.user_id is not None
+    await hub.runs.decide(conn.user_id, _role(conn), data.approvalId, data.decision)
+
+
 HANDLERS: dict[MessageType, Handler] = {
     MessageType.MESSAGE: on_message,
     MessageType.AGENT_RESPONSE: on_agent_response,
@@ -136,4 +175,9 @@ HANDLERS: dict[MessageType, Handler] = {
     MessageType.STOP_AGENT: on_stop_agent,
     MessageType.AGENT_QUESTION: on_agent_question,
     MessageType.QUESTION_ANSWER: on_question_answer,
+    MessageType.AGENT_EVENT: on_agent_event,
+    MessageType.RUN_QUEUED: on_run_queued,
+    MessageType.RUN_SUBSCRIBE: on_run_subscribe,
+    MessageType.APPROVAL_REQUEST: on_approval_request,
+    MessageType.APPROVAL_DECISION: on_approval_decision,
 }

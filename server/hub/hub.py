@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 
 from agentchat_client.protocol import (
@@ -48,6 +48,7 @@ from ..settings import Settings
 from ..store import Store
 from .connections import Conn, Connections
 from .handlers import HANDLERS
+from .runs import RunService
 from .service import ChatService
 from .tokens import Authenticator, AuthRefused
 
@@ -56,6 +57,16 @@ __all__ = ["Hub", "AgentInfo", "StopCallback", "MessageListener"]
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 0.2
+_REF_FIELDS = {
+    MessageType.MESSAGE: "id",
+    MessageType.AGENT_EVENT: "runId",
+    MessageType.RUN_QUEUED: "runId",
+    MessageType.APPROVAL_REQUEST: "toolCallId",
+    MessageType.APPROVAL_DECISION: "approvalId",
+}
+"""An error about one of these frames carries this field as ``ref``, so the sender knows which."""
+_RUN_KINDS = frozenset({MessageType.AGENT_EVENT, MessageType.RUN_QUEUED, MessageType.APPROVAL_REQUEST,
+                        MessageType.APPROVAL_RESOLVED})
 
 StopCallback = Callable[[str, str], None]
 """Called with (agent name, who stopped it) on the agent-hosting process."""
@@ -111,6 +122,8 @@ class Hub:
         self.stop_callbacks: list[StopCallback] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.service = ChatService(store, fanout, self.room, limiter, self.limits, self.spawn)
+        self.runs = RunService(store, self.service.publish, self.spawn, self.service.check_reply_to, self.service.stream)
+        self.runs.online = self._online
 
     # lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -122,6 +135,8 @@ class Hub:
                 self.agents[user.name] = AgentInfo(user.name, in_process=False)
         rows, has_older = await self.store.history(None, self.settings.initial_history)
         self.room.load([message_envelope(r) for r in rows], has_older, await self.store.latest_id())
+        await self.runs.load()
+        self.runs.watch_orphans({name for name, info in self.agents.items() if info.in_process})
         await self.presence.start(self._presence_changed)
         await self.fanout.start(self.deliver)
         self.spawn(self._sweep(), "connection-sweep")
@@ -183,6 +198,11 @@ class Hub:
             if conn.user_id is not None:
                 await self._disconnected(conn)
 
+    def write_now(self, conn: Conn, frames: list[bytes]) -> None:
+        """Write ``frames`` to ``conn`` at once, in order, before any live frame that follows."""
+        for frame in frames:
+            broadcast([conn.ws], frame, text=True)
+
     async def send(self, conn: Conn, frame: bytes) -> None:
         try:
             await conn.ws.send(frame, text=True)
@@ -193,8 +213,8 @@ class Hub:
         ref = None
         try:
             kind, payload = decode_frame(raw)
-            if kind is MessageType.MESSAGE:
-                ref = getattr(payload, "id", None)
+            if kind in _REF_FIELDS:
+                ref = getattr(payload, _REF_FIELDS[kind], None)
             conn.core.check_frame(kind)
             if kind is MessageType.PING:
                 await self.send(conn, pong_frame())
@@ -244,6 +264,8 @@ class Hub:
         # From here on the connection receives events, held until its catch-up is written.
         self.connections.authenticated(conn, identity)
         self.connections.start_catch_up(conn, time.monotonic())
+        # Runs in progress as of now (no await since): everything later is held for this connection.
+        runs_so_far = self.runs.catch_up_frames()
         came_online = await self.presence.connect(user_id, conn.core.id)
         try:
             await self._welcome(conn)
@@ -252,6 +274,8 @@ class Hub:
                 await self.send(conn, server_frame(MessageType.STATUS_UPDATE, status))
             for question in self.room.questions.for_user(user_id):
                 await self.send(conn, question.frame)
+            for frame in runs_so_far:
+                await self.send(conn, frame)
             # A reordering fan-out may still hold messages the catch-up read: let them pass first.
             await self.fanout.wait_delivered(caught_up_to)
             while frames := conn.core.take_held(caught_up_to):
@@ -293,6 +317,8 @@ class Hub:
         user_id = conn.user_id
         assert user_id is not None
         if await self.presence.disconnect(user_id, conn.core.id):
+            if conn.identity is not None and conn.identity.is_agent:
+                self.runs.agent_offline(user_id)
             now = utc_now()
             self.roster.seen(user_id, now)
             self._publish_presence(user_id, "offline", now)
@@ -350,7 +376,9 @@ class Hub:
         """One event out of the fan-out: update what this process knows, then write it out."""
         kind = event.kind
         self.room.apply(event)
-        if kind is MessageType.QUESTION_CLOSED:
+        if kind in _RUN_KINDS:
+            self.runs.delivered(event)
+        elif kind is MessageType.QUESTION_CLOSED:
             self.service.question_closed(event.data)
         elif kind is MessageType.USER_PRESENCE:
             self._note_presence(event.data)
@@ -368,6 +396,9 @@ class Hub:
                     listener(event)
                 except Exception:
                     log.exception("message listener failed")
+
+    async def _online(self, user_id: str) -> bool:
+        return user_id in await self.presence.online()
 
     async def known_agent(self, name: str) -> bool:
         return name in self.agents or name in await self.directory.all()

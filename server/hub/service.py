@@ -83,6 +83,7 @@ class ChatService:
         agent_status: str | None = None,
         stream_id: str | None = None,
         rate_limited: bool = False,
+        extra: dict[str, Any] | None = None,
     ) -> Message:
         """Check, store, then broadcast one chat message or agent answer (committed before anyone sees it)."""
         check_message_text(text, bool(attachment_ids), self.limits)
@@ -112,7 +113,7 @@ class ChatService:
             attachments=attachments,
             client_id=encode_client_id(client_id),
             stream_id=stream_id,
-            extra={},
+            extra=dict(extra or {}),
             created_at=utc_now(),  # explicit: no default factory to run per message
         )
         return await self.store.append(draft, on_commit=self._publish_row)

@@ -1,0 +1,439 @@
+"""``RunService``: agent runs and approvals, for agents' frames, in-process agents and HTTP watchers.
+
+The rules are the core's (``core.runs``: what a run may emit, numbered how; ``core.approvals``:
+who decides, how decisions add up).  This layer gathers the facts they need (the store, the
+time), stores what happened and publishes it through the fan-out:
+
+- every accepted event is queued for the store at once and broadcast when its batch commits, so
+  emitting never waits for the database and a replay holds everything anyone saw;
+- an approval change is a compare-and-set in the store (with its audit line), so a decision
+  repeated, raced or made on two processes closes an approval once and a tool runs at most once;
+- in-process agents await outcomes here (``wait_approval``); agents on a socket hear
+  ``approval_resolved``; SSE watchers ``listen`` to one run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from agentchat_client.protocol import (
+    AgentEventEnvelope,
+    ErrorCode,
+    EventType,
+    MessageType,
+    ProtocolError,
+    Role,
+    RunQueued,
+    TERMINAL_EVENTS,
+    iso,
+    server_frame,
+    utc_now,
+)
+
+from ..core.approvals import (
+    Approval,
+    ApprovalBook,
+    Audience,
+    cancel,
+    decide,
+    expire,
+    from_request_data,
+    new_approval_id,
+    request_data,
+    resolved_data,
+)
+from ..core.events import Event
+from ..core.runs import DEFAULT_ROOM, RunBook, RunState
+from ..store import AuditEntry, Run, RunEvent, Store
+
+__all__ = ["RunService", "ApprovalOutcomeInfo", "agent_event_frame"]
+
+log = logging.getLogger(__name__)
+
+Spawn = Callable[[Awaitable[Any], str], "asyncio.Task[Any]"]
+Publish = Callable[[Event], None]
+CheckReplyTo = Callable[[int | None], Awaitable[None]]
+Stream = Callable[[str, str, str, int | None], None]
+CAS_ATTEMPTS = 8
+ORPHAN_GRACE_SECONDS = 60.0
+"""A run whose agent stays offline this long is closed with RUN_ERROR (it cannot finish it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalOutcomeInfo:
+    """How an approval closed, as an in-process agent learns it."""
+
+    approval_id: str
+    outcome: str
+    by: tuple[str, ...]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def agent_event_frame(run: Run | RunState, seq: int, event: dict[str, Any]) -> tuple[AgentEventEnvelope, bytes]:
+    data: AgentEventEnvelope = {"runId": run.run_id, "agent": run.agent, "seq": seq, "replyTo": run.reply_to,
+                                "event": event}
+    return data, server_frame(MessageType.AGENT_EVENT, data)
+
+
+class RunService:
+    def __init__(self, store: Store, publish: Publish, spawn: Spawn, check_reply_to: CheckReplyTo,
+                 stream: Stream) -> None:
+        self.store = store
+        self.publish = publish
+        self.spawn = spawn
+        self.check_reply_to = check_reply_to
+        self.stream = stream
+        self.book = RunBook()
+        self.approvals = ApprovalBook()
+        self.online: Callable[[str], Awaitable[bool]] | None = None
+        """Whether an agent is online (set by the hub): orphaned runs of offline agents are closed."""
+        self._records: dict[str, Run] = {}
+        self._waiters: dict[str, asyncio.Future[ApprovalOutcomeInfo]] = {}
+        self._timers: dict[str, asyncio.Task[Any]] = {}
+        self._listeners: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+
+    # start-up ------------------------------------------------------------------------------
+    async def load(self) -> None:
+        """Runs in progress and pending approvals, back from the store (after a restart)."""
+        for run in await self.store.runs_in_progress():
+            events = await self.store.run_events(run.run_id)
+            if not events or events[0].type != EventType.RUN_STARTED.value:
+                continue
+            state = RunState(run.run_id, run.agent, run.room_id, run.reply_to)
+            frames = []
+            for stored in events:
+                state.apply(stored.event)
+                frames.append((stored.seq, agent_event_frame(run, stored.seq, stored.event)[1]))
+            state.last_seq = events[-1].seq
+            self.book.load(state, frames)
+            self._records[run.run_id] = run
+        for approval in await self.store.pending_approvals():
+            self.approvals.opened(approval, server_frame(MessageType.APPROVAL_REQUEST, request_data(approval)))
+            self._schedule_expiry(approval)
+
+    def watch_orphans(self, hosted: set[str]) -> None:
+        """Close loaded runs nobody can finish: of agents hosted here (their work died with the
+        last process) now, of other agents once they stay offline past the grace period."""
+        for state in list(self.book):
+            if state.agent in hosted:
+                self.spawn(self.close_run(state.run_id, "The server restarted during this run.", "INTERRUPTED"),
+                           f"close-{state.run_id}")
+            else:
+                self.spawn(self._close_if_offline(state.agent, ORPHAN_GRACE_SECONDS), f"orphans-{state.agent}")
+
+    # runs ----------------------------------------------------------------------------------
+    async def emit(self, agent: str, run_id: str, event: dict[str, Any], *, reply_to: int | None = None,
+                   room_id: str = DEFAULT_ROOM) -> int:
+        """Accept one AG-UI event of ``agent``'s run (``RUN_STARTED`` opens it); returns its ``seq``.
+
+        The event is validated already (``normalise_event``); this checks it against the run."""
+        state = self.book.get(run_id)
+        if state is None:
+            if event.get("type") == EventType.RUN_STARTED.value:
+                return await self._start(agent, run_id, event, reply_to, room_id)
+            known = await self.store.get_run(run_id)
+            if known is not None and known.status != "running":
+                raise ProtocolError(ErrorCode.CONFLICT, f"Run {run_id} is finished; start a new run")
+            if known is not None and known.agent != agent:
+                raise ProtocolError(ErrorCode.FORBIDDEN, f"Run {run_id} belongs to {known.agent}; only it may send its events")
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"No run {run_id} is in progress: open it with RUN_STARTED")
+        state, seq = self.book.accept(run_id, agent, event)
+        self._write(state, seq, event)
+        if state.finished:
+            self._run_ended(state)
+        return seq
+
+    async def _start(self, agent: str, run_id: str, event: dict[str, Any], reply_to: int | None, room_id: str) -> int:
+        await self.check_reply_to(reply_to)
+        if await self.store.get_run(run_id) is not None:
+            raise ProtocolError(ErrorCode.CONFLICT, f"Run id {run_id} is taken; choose another")
+        state = self.book.start(run_id, agent, event, room_id=room_id, reply_to=reply_to)  # checks again: no await since
+        self._records[run_id] = Run(run_id, agent, room_id, reply_to, started_at=utc_now())
+        self._write(state, 1, event)
+        return 1
+
+    def _write(self, state: RunState, seq: int, event: dict[str, Any]) -> None:
+        stamped = state.stamp(event, now_ms())
+        record = self._records.get(state.run_id) or Run(state.run_id, state.agent, state.room_id, state.reply_to)
+        self._records[state.run_id] = record
+        self.store.queue_run_event(record, RunEvent(state.run_id, seq, stamped, utc_now()), self._committed)
+
+    def _committed(self, run: Run, stored: RunEvent) -> None:
+        """After the commit: broadcast the event (and, for old clients, a text delta as ``agent_stream``)."""
+        data, frame = agent_event_frame(run, stored.seq, stored.event)
+        self.publish(Event(MessageType.AGENT_EVENT, frame, _data=dict(data)))
+        event = stored.event
+        if event.get("type") == EventType.TEXT_MESSAGE_CONTENT.value and event.get("delta"):
+            self.stream(run.agent, str(event["messageId"]), str(event["delta"]), run.reply_to)
+        if stored.type in TERMINAL_EVENTS:
+            self._records.pop(run.run_id, None)
+
+    def _run_ended(self, state: RunState) -> None:
+        """A run's terminal event was accepted: approvals still pending can no longer matter."""
+        for approval in self.approvals.of_run(state.run_id):
+            self.spawn(self._cancel(approval, ""), f"cancel-{approval.approval_id}")
+
+    async def close_run(self, run_id: str, message: str, code: str) -> bool:
+        """End a run its agent cannot end (it went away): ``RUN_ERROR`` on its behalf."""
+        state = self.book.get(run_id)
+        if state is None or state.finished:
+            return False
+        await self.emit(state.agent, run_id, {"type": EventType.RUN_ERROR.value, "message": message, "code": code})
+        return True
+
+    async def _close_if_offline(self, agent: str, grace: float) -> None:
+        await asyncio.sleep(grace)
+        if self.online is not None and await self.online(agent):
+            return
+        for state in self.book.of_agent(agent):
+            try:
+                await self.close_run(state.run_id, f"{agent} went offline during this run.", "AGENT_OFFLINE")
+            except ProtocolError:
+                pass
+
+    def agent_offline(self, agent: str) -> None:
+        """The agent's last connection here closed: its runs end unless it is back in time."""
+        if self.book.of_agent(agent):
+            self.spawn(self._close_if_offline(agent, ORPHAN_GRACE_SECONDS), f"orphans-{agent}")
+
+    async def check_answer_run(self, agent: str, run_id: str) -> None:
+        state = self.book.get(run_id)
+        if state is not None:
+            state.check_sender(agent)
+            return
+        known = await self.store.get_run(run_id)
+        if known is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"runId: there is no run {run_id}")
+        if known.agent != agent:
+            raise ProtocolError(ErrorCode.FORBIDDEN, f"runId: run {run_id} belongs to {known.agent}")
+
+    def queued(self, agent: str, run_id: str, reply_to: int | None, position: int) -> None:
+        data: RunQueued = {"runId": run_id, "agent": agent, "replyTo": reply_to, "position": position,
+                           "timestamp": iso(utc_now())}
+        self.publish(Event(MessageType.RUN_QUEUED, server_frame(MessageType.RUN_QUEUED, data), _data=dict(data)))
+
+    # replay --------------------------------------------------------------------------------
+    async def replay(self, run_id: str, after_seq: int = 0) -> tuple[list[bytes], bool]:
+        """The frames of ``run_id`` after ``after_seq`` and whether the run is still in progress.
+
+        In progress: from memory, synchronously with the live stream (nothing between the two);
+        finished: from the store.  Unknown: ``NOT_FOUND``."""
+        frames = self.book.snapshot(run_id, after_seq)
+        if frames is not None:
+            return frames, True
+        run = await self.store.get_run(run_id)
+        if run is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"There is no run {run_id}")
+        frames = self.book.snapshot(run_id, after_seq)  # it may have started here meanwhile
+        if frames is not None:
+            return frames, True
+        events = await self.store.run_events(run_id, after_seq)
+        return [agent_event_frame(run, e.seq, e.event)[1] for e in events], False
+
+    def listen(self, run_id: str) -> asyncio.Queue[dict[str, Any]]:
+        """Every ``agent_event`` of ``run_id`` delivered from now on (for an SSE stream)."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._listeners.setdefault(run_id, set()).add(queue)
+        return queue
+
+    def unlisten(self, run_id: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        listeners = self._listeners.get(run_id)
+        if listeners is not None:
+            listeners.discard(queue)
+            if not listeners:
+                del self._listeners[run_id]
+
+    def catch_up_frames(self) -> list[bytes]:
+        """What a connection gets after its history: every run in progress, then pending approvals."""
+        return self.book.frames_in_progress() + self.approvals.frames()
+
+    # delivery (every process) ----------------------------------------------------------------
+    def delivered(self, event: Event) -> None:
+        kind = event.kind
+        if kind is MessageType.AGENT_EVENT:
+            data = event.data
+            if self.book.delivered(data, event.frame):
+                for queue in list(self._listeners.get(data["runId"], ())):
+                    queue.put_nowait(data)
+        elif kind is MessageType.RUN_QUEUED:
+            self.book.queued(event.data["runId"], event.data["agent"], event.frame)
+        elif kind is MessageType.APPROVAL_REQUEST:
+            approval = from_request_data(event.data)
+            self.approvals.opened(approval, event.frame)
+            if approval.approval_id not in self._timers:
+                self._schedule_expiry(approval)
+        elif kind is MessageType.APPROVAL_RESOLVED:
+            data = event.data
+            self.approvals.closed(data["approvalId"])
+            timer = self._timers.pop(data["approvalId"], None)
+            if timer is not None and timer is not asyncio.current_task():
+                timer.cancel()
+            waiter = self._waiters.get(data["approvalId"])
+            if waiter is not None and not waiter.done():
+                waiter.set_result(ApprovalOutcomeInfo(data["approvalId"], data["outcome"], tuple(data.get("by") or ())))
+
+    # approvals -------------------------------------------------------------------------------
+    async def request_approval(
+        self, agent: str, run_id: str, tool_call_id: str, tool: str, args: dict[str, Any], reason: str | None,
+        to: dict[str, Any], expires_in: float, *, wait: bool = False,
+    ) -> Approval:
+        """Mint (or find again) the approval for a tool call of ``agent``'s run and publish it.
+
+        Asking again for the same tool call returns the same approval: pending, it is sent again
+        to the agent; closed, its ``approval_resolved`` is (an agent that reconnects learns the
+        outcome it missed)."""
+        state = self.book.get(run_id)
+        if state is None:
+            known = await self.store.get_run(run_id)
+            if known is None:
+                raise ProtocolError(ErrorCode.NOT_FOUND, f"runId: there is no run {run_id}")
+            if known.agent != agent:
+                raise ProtocolError(ErrorCode.FORBIDDEN, f"runId: run {run_id} belongs to {known.agent}")
+        else:
+            state.check_sender(agent)
+        existing = self.approvals.for_tool_call(run_id, tool_call_id)
+        if existing is None and state is not None and not state.finished:
+            if tool_call_id not in state.tools_open | state.tools_ended:
+                raise ProtocolError(
+                    ErrorCode.INVALID_MESSAGE,
+                    f"toolCallId: run {run_id} has no tool call {tool_call_id!r} waiting to run (send TOOL_CALL_START first)",
+                )
+            now = utc_now()
+            draft = Approval(
+                new_approval_id(), run_id, tool_call_id, agent, tool, Audience.from_wire(to), now,
+                now + timedelta(seconds=expires_in), args=args, reason=reason, reply_to=state.reply_to,
+                room_id=state.room_id,
+            )
+            if wait:
+                self._waiters[draft.approval_id] = asyncio.get_running_loop().create_future()
+            stored = await self.store.add_approval(draft, self._audit(draft, "requested", agent, {
+                "args": args, "reason": reason, "to": draft.audience.to_wire(), "expiresAt": iso(draft.expires_at)}))
+            if stored.approval_id != draft.approval_id:
+                self._waiters.pop(draft.approval_id, None)
+            else:
+                self._publish_pending(stored)
+                return stored
+            existing = stored
+        if existing is None:
+            existing = await self._stored_for(run_id, tool_call_id)
+        if wait and existing.approval_id not in self._waiters:
+            self._waiters[existing.approval_id] = asyncio.get_running_loop().create_future()
+        self._repeat(existing)
+        return existing
+
+    async def _stored_for(self, run_id: str, tool_call_id: str) -> Approval:
+        for approval in await self.store.pending_approvals():
+            if approval.run_id == run_id and approval.tool_call_id == tool_call_id:
+                return approval
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"Run {run_id} is finished and asked nothing for {tool_call_id!r}")
+
+    def _repeat(self, approval: Approval) -> None:
+        """Tell the agent again where its request stands."""
+        if approval.pending:
+            frame = server_frame(MessageType.APPROVAL_REQUEST, request_data(approval))
+            self.publish(Event(MessageType.APPROVAL_REQUEST, frame, target_user=approval.agent))
+        else:
+            data = resolved_data(approval)
+            frame = server_frame(MessageType.APPROVAL_RESOLVED, data)
+            self.publish(Event(MessageType.APPROVAL_RESOLVED, frame, target_user=approval.agent, _data=dict(data)))
+
+    async def wait_approval(self, approval_id: str) -> ApprovalOutcomeInfo:
+        """How the approval closed (for in-process agents, asked with ``wait=True``)."""
+        future = self._waiters.get(approval_id)
+        if future is None:
+            stored = await self.store.get_approval(approval_id)
+            if stored is None or stored.pending:
+                raise RuntimeError(f"approval {approval_id} was not asked with wait=True")
+            return ApprovalOutcomeInfo(approval_id, stored.status, stored.resolved_by)
+        try:
+            return await asyncio.shield(future)
+        finally:
+            if future.done():
+                self._waiters.pop(approval_id, None)
+
+    async def decide(self, user: str, role: Role, approval_id: str, decision: str) -> Approval:
+        """``user`` approves or denies; the error they get otherwise (core rules)."""
+        for _ in range(CAS_ATTEMPTS):
+            current = await self.store.get_approval(approval_id)
+            if current is None:
+                raise ProtocolError(ErrorCode.NOT_FOUND, f"There is no approval {approval_id}")
+            now = utc_now()
+            if current.is_overdue(now):
+                await self._close(current, expire(current, now), "server")
+                raise ProtocolError(ErrorCode.CONFLICT, "This request has expired")
+            changed = decide(current, user, role, decision, now)
+            audit = [self._audit(changed, decision, user, {})]
+            if not changed.pending:
+                audit.append(self._audit(changed, changed.status, user, {"by": list(changed.resolved_by)}))
+            if await self.store.update_approval(changed, current.version, audit):
+                if changed.pending:
+                    self._publish_pending(changed)
+                else:
+                    self._publish_resolved(changed)
+                return changed
+        raise ProtocolError(ErrorCode.CONFLICT, "Others are deciding this request right now; try again")
+
+    async def agent_stopped(self, agent: str, by: str) -> None:
+        """A person stopped ``agent``: its open approvals close (cancelled)."""
+        for approval in self.approvals.of_agent(agent):
+            await self._cancel(approval, by)
+
+    async def _cancel(self, approval: Approval, by: str) -> None:
+        for _ in range(CAS_ATTEMPTS):
+            current = await self.store.get_approval(approval.approval_id)
+            if current is None:
+                return
+            if not await self._close(current, cancel(current, by, utc_now()), by or "server"):
+                if not (await self.store.get_approval(approval.approval_id) or current).pending:
+                    return
+                continue
+            return
+
+    async def _close(self, current: Approval, closed: Approval | None, actor: str) -> bool:
+        if closed is None:
+            return False
+        line = self._audit(closed, closed.status, actor, {"by": list(closed.resolved_by)})
+        if not await self.store.update_approval(closed, current.version, [line]):
+            return False
+        self._publish_resolved(closed)
+        return True
+
+    def _schedule_expiry(self, approval: Approval) -> None:
+        async def expire_later() -> None:
+            delay = (approval.expires_at - utc_now()).total_seconds()
+            await asyncio.sleep(max(0.0, delay))
+            for _ in range(CAS_ATTEMPTS):
+                current = await self.store.get_approval(approval.approval_id)
+                if current is None or not current.pending:
+                    return
+                if await self._close(current, expire(current, utc_now()), "server"):
+                    return
+                if current.is_overdue(utc_now()) is False:
+                    return
+
+        self._timers[approval.approval_id] = self.spawn(expire_later(), f"expire-{approval.approval_id}")
+
+    def _publish_pending(self, approval: Approval) -> None:
+        data = request_data(approval)
+        frame = server_frame(MessageType.APPROVAL_REQUEST, data)
+        self.publish(Event(MessageType.APPROVAL_REQUEST, frame, _data=dict(data)))
+
+    def _publish_resolved(self, approval: Approval) -> None:
+        data = resolved_data(approval)
+        frame = server_frame(MessageType.APPROVAL_RESOLVED, data)
+        self.publish(Event(MessageType.APPROVAL_RESOLVED, frame, _data=dict(data)))
+
+    @staticmethod
+    def _audit(approval: Approval, action: str, actor: str, detail: dict[str, Any]) -> AuditEntry:
+        return AuditEntry(action, actor, approval.approval_id, approval.run_id, approval.agent, approval.tool,
+                          approval.room_id, {"toolCallId": approval.tool_call_id, **detail}, utc_now())
+
