@@ -1,12 +1,16 @@
 """Persistence: the ``Store`` interface in plain records, in memory or in SQL."""
 
-from .base import FileStore, MessageStore, StatusStore, Store, TaskStore, UserStore
+from .base import FileStore, MessageStore, RoomStore, StatusStore, Store, TaskStore, UserStore
 from .memory import MemoryStore
-from .records import AgentStatus, Attachment, Message, Page, Task, User
+from .records import UPDATE_KIND, AgentStatus, Attachment, Message, Page, RoomRecord, Task, UnreadCount, User
 
 __all__ = [
     "Store",
     "MessageStore",
+    "RoomStore",
+    "RoomRecord",
+    "UnreadCount",
+    "UPDATE_KIND",
     "UserStore",
     "StatusStore",
     "FileStore",

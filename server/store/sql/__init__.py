@@ -9,12 +9,13 @@ from ..base import Store
 from .database import Database, make_engine, migrate
 from .messages import SqlMessages
 from .people import SqlPeople
+from .rooms import SqlRooms
 from .tasks import SqlTasks
 
 __all__ = ["SqlStore", "Database", "make_engine", "migrate"]
 
 
-class SqlStore(SqlMessages, SqlPeople, SqlTasks, Store):
+class SqlStore(SqlMessages, SqlRooms, SqlPeople, SqlTasks, Store):
     def __init__(self, url: str) -> None:
         self.url = url
         self.db = Database(url)
