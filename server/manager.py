@@ -24,7 +24,7 @@ from .backends import make_agent_directory, make_fanout, make_limiter, make_pres
 from .core.events import Event
 from .hub import Hub, StopCallback, TokenAuthenticator
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
-from agentchat_client.protocol import AgentState, MessageType, ProtocolError
+from agentchat_client.protocol import GENERAL, AgentState, MessageType, ProtocolError
 from .settings import Settings, get_settings
 from .store import Message, Store, open_store
 
@@ -50,6 +50,8 @@ class WebSocketManager:
         self.settings = settings.model_copy(update=updates) if updates else settings
         self.message_parser = MessageParser()
         self.message_handlers: list[MessageHandler] = []
+        self._all_rooms: set[int] = set()
+        """Handlers (by id) that understand rooms; the others hear ``general`` only."""
         self.running = False
         self.server: Server | None = None
         self.hub: Hub | None = None
@@ -81,9 +83,15 @@ class WebSocketManager:
         return self._store
 
     # TelegramManager interface ------------------------------------------------------------------
-    def add_message_handler(self, handler: MessageHandler) -> None:
-        """Call ``handler(ParsedMessage)`` for every chat message; plain or async functions."""
+    def add_message_handler(self, handler: MessageHandler, *, all_rooms: bool = False) -> None:
+        """Call ``handler(ParsedMessage)`` for every chat message; plain or async functions.
+
+        A TelegramManager-era handler answers with ``send_message``, which posts to ``general``:
+        it hears ``general`` only, so nothing from a private room can end up there.  Handlers that
+        answer in the message's own room (``msg.room_id``) pass ``all_rooms=True``."""
         self.message_handlers.append(handler)
+        if all_rooms:
+            self._all_rooms.add(id(handler))
 
     def is_connected(self) -> bool:
         return self.running
@@ -149,26 +157,29 @@ class WebSocketManager:
         agent_status: str | None = None,
         stream_id: str | None = None,
         attachment_ids: list[str] | tuple[str, ...] = (),
+        room_id: str = GENERAL,
+        thread_id: int | None = None,
     ) -> Message:
         return await self._hub().service.post(
             agent, text, MessageType.AGENT_RESPONSE, reply_to=reply_to, agent_status=agent_status,
-            stream_id=stream_id, attachment_ids=attachment_ids,
+            stream_id=stream_id, attachment_ids=attachment_ids, room_id=room_id, thread_id=thread_id,
         )
 
     async def set_status(self, agent: str, status: str, current_task: str | None = None,
                          progress: float | None = None) -> None:
         await self._hub().service.set_status(agent, AgentState(status).value, current_task, progress)
 
-    def stream(self, agent: str, stream_id: str, delta: str, reply_to: int | None = None) -> None:
-        self._hub().service.stream(agent, stream_id, delta, reply_to)
+    def stream(self, agent: str, stream_id: str, delta: str, reply_to: int | None = None, room_id: str = GENERAL,
+               thread_id: int | None = None) -> None:
+        self._hub().service.stream(agent, stream_id, delta, reply_to, room_id, thread_id)
 
     async def ask(
         self, agent: str, to: str, text: str, choices: list[str], timeout: float = 300.0,
-        reply_to: int | None = None,
+        reply_to: int | None = None, room_id: str = GENERAL,
     ) -> str | None:
         """Ask person ``to`` a question; the chosen answer, or None after ``timeout`` seconds."""
         service = self._hub().service
-        question_id = await service.ask(agent, to, text, choices, timeout, reply_to)
+        question_id = await service.ask(agent, to, text, choices, timeout, reply_to, room_id=room_id)
         return await service.wait_answer(question_id)
 
     def add_stop_handler(self, callback: StopCallback) -> None:
@@ -239,6 +250,8 @@ class WebSocketManager:
         parsed = to_parsed(event.data, event.kind.value)
         assert self._loop is not None and self.hub is not None
         for handler in list(self.message_handlers):
+            if parsed.room_id != GENERAL and id(handler) not in self._all_rooms:
+                continue
             if inspect.iscoroutinefunction(handler):
                 self.hub.spawn(self._logged(handler(parsed), f"handler {handler!r}"))
             else:

@@ -6,12 +6,12 @@ from typing import Any
 
 import orjson
 
-from agentchat_client.protocol import MessageType, iso, server_envelope, server_frame
+from agentchat_client.protocol import MessageType, MessageUpdated, iso, server_envelope, server_frame
 
 from .core.events import Event
 from .store import AgentStatus, Attachment, Message
 
-__all__ = ["message_envelope", "message_event", "attachment_meta", "status_data", "encode_client_id"]
+__all__ = ["message_envelope", "message_event", "row_envelope", "update_data", "attachment_meta", "status_data", "encode_client_id"]
 
 
 def encode_client_id(client_id: int | str | None) -> str | None:
@@ -32,8 +32,11 @@ def attachment_meta(attachment: Attachment) -> dict[str, Any]:
 
 
 def message_envelope(row: Message) -> dict[str, Any]:
+    """A stored message as every client receives it: live, in history, search and recovery."""
     data: dict[str, Any] = {
         "id": row.id,
+        "roomId": row.room_id,
+        "threadId": row.thread_id,
         "text": row.text,
         "sender": row.sender,
         "timestamp": iso(row.created_at),
@@ -41,6 +44,11 @@ def message_envelope(row: Message) -> dict[str, Any]:
         "replyTo": row.reply_to,
         "attachments": row.attachments,
         "clientId": _decode_client_id(row.client_id),
+        "replyCount": row.reply_count,
+        "lastReplyAt": iso(row.last_reply_at),
+        "editedAt": iso(row.edited_at),
+        "deleted": row.deleted,
+        "reactions": row.reactions,
     }
     if row.kind == MessageType.AGENT_RESPONSE:
         data["agentStatus"] = row.agent_status
@@ -54,11 +62,38 @@ def message_envelope(row: Message) -> dict[str, Any]:
     return server_envelope(kind, data)  # type: ignore[call-overload]
 
 
+def update_data(row: Message) -> MessageUpdated:
+    """An update row as the ``message_updated`` it was broadcast as (the same, replayed)."""
+    assert row.target_id is not None and row.id is not None
+    return {
+        "id": row.target_id,
+        "eventId": row.id,
+        "roomId": row.room_id,
+        "threadId": row.thread_id,
+        "text": row.text,
+        "editedAt": iso(row.edited_at),
+        "deleted": row.deleted,
+        "reactions": row.reactions,
+        "replyCount": row.reply_count,
+        "lastReplyAt": iso(row.last_reply_at),
+        "by": row.sender,
+        "timestamp": iso(row.created_at),
+    }
+
+
+def row_envelope(row: Message) -> dict[str, Any]:
+    """Any stored row in its envelope: a message, or the ``message_updated`` of an update row."""
+    if row.is_update:
+        return server_envelope(MessageType.MESSAGE_UPDATED, update_data(row))
+    return message_envelope(row)
+
+
 def message_event(row: Message) -> Event:
-    """The event published for a committed message (and rebuilt from the database on repair)."""
-    envelope = message_envelope(row)
+    """The event published for a committed row (and rebuilt from the database on repair)."""
+    envelope = row_envelope(row)
     kind = MessageType(envelope["type"])
-    return Event(kind, server_frame(kind, envelope["data"]), message_id=row.id, _data=envelope["data"])  # type: ignore[call-overload]
+    return Event(kind, server_frame(kind, envelope["data"]), message_id=row.id, room=row.room_id,  # type: ignore[call-overload]
+                 _data=envelope["data"])
 
 
 def status_data(row: AgentStatus) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def events_of(run_id: str, count: int, finish: bool) -> list[RunEvent]:
 
 async def test_events_are_stored_in_order_and_broadcast_only_after_their_commit(store: Store) -> None:
     committed: list[tuple[str, int]] = []
-    runs = [Run("r1", "files", reply_to=5), Run("r2", "tasks")]
+    runs = [Run("r1", "files", reply_to=5, thread_id=3), Run("r2", "tasks", room_id="r-ops")]
     futures = []
     for run, finish in zip(runs, (True, False)):
         for event in events_of(run.run_id, 30, finish):
@@ -51,7 +51,8 @@ async def test_events_are_stored_in_order_and_broadcast_only_after_their_commit(
 
     done = await store.get_run("r1")
     assert done is not None and done.status == "cancelled" and done.finished_at is not None and done.last_seq == 31
-    assert done.reply_to == 5 and done.agent == "files" and done.room_id == "general"
+    assert done.reply_to == 5 and done.agent == "files" and done.room_id == "general" and done.thread_id == 3
+    assert running.room_id == "r-ops" if (running := await store.get_run("r2")) else False
     running = await store.get_run("r2")
     assert running is not None and running.status == "running" and running.last_seq == 30
     assert [r.run_id for r in await store.runs_in_progress()] == ["r2"]

@@ -26,7 +26,7 @@ from typing import Any, Self
 
 from .connection import AuthError, Connection, NotConnected
 from .message import ParsedMessage, to_parsed
-from .protocol import AgentState, MessageType
+from .protocol import GENERAL, AgentMode, AgentState, MessageType
 from .session import Backoff, ClientSession
 
 __all__ = ["AgentClient", "AuthError", "Handler"]
@@ -67,6 +67,8 @@ class AgentClient:
         self.connected = self._connection.connected
         """Set while authenticated."""
         self.welcome: dict[str, Any] = {}
+        self.room_modes: dict[str, AgentMode] = {}
+        """How this agent answers in each room it is in (from the `rooms` and `room` frames)."""
         self._handler: Handler | None = None
         self._handled_upto = 0
         self._runner: asyncio.Task[None] | None = None
@@ -116,10 +118,17 @@ class AgentClient:
         return handler
 
     def wants(self, msg: ParsedMessage) -> bool:
+        """Per room (``room_modes``): ``off`` hears nothing, ``all`` every person's message, and the
+        default answers a mention or one of its commands; ``@here`` / ``@channel`` never wake it."""
         if msg.sender == self.name or msg.kind != MessageType.MESSAGE:
             return False
-        if self.all_messages or msg.mentions_name(self.name):
+        mode = self.room_modes.get(msg.room_id, AgentMode.MENTION)
+        if mode is AgentMode.OFF:
+            return False
+        if self.all_messages or mode is AgentMode.ALL or msg.mentions_name(self.name):
             return True
+        if msg.mentions_everyone:
+            return False
         return msg.command is not None and msg.command in self.commands
 
     # lifecycle -------------------------------------------------------------------------------------
@@ -163,6 +172,14 @@ class AgentClient:
         elif kind == MessageType.AUTH_RESPONSE:
             if data.get("success"):
                 self._welcomed(data)
+        elif kind == MessageType.ROOMS:
+            self.room_modes = {r["roomId"]: self._mode_in(r) for r in data.get("rooms", []) if isinstance(r, dict)}
+        elif kind == MessageType.ROOM:
+            room = data.get("room") or {}
+            if self.name in room.get("members", []) or room.get("roomId") == "general":
+                self.room_modes[room["roomId"]] = self._mode_in(room)
+        elif kind == MessageType.ROOM_REMOVED:
+            self.room_modes.pop(str(data.get("roomId")), None)
         elif kind == MessageType.STOP_AGENT:
             if data.get("agent") == self.name:
                 self._stop(str(data.get("by") or "someone"))
@@ -173,6 +190,13 @@ class AgentClient:
                 future.set_result(data.get("answer") if data.get("status") == "answered" else None)
         elif kind == MessageType.ERROR:
             log.warning("%s: server says %s: %s", self.name, data.get("code"), data.get("message"))
+
+    def _mode_in(self, room: dict[str, Any]) -> AgentMode:
+        try:
+            default = AgentMode.ALL if room.get("kind") == "dm" else AgentMode.MENTION
+            return AgentMode((room.get("agentModes") or {}).get(self.name, default))
+        except ValueError:
+            return AgentMode.MENTION
 
     def _welcomed(self, data: dict[str, Any]) -> None:
         if data.get("role") != "agent":
@@ -199,15 +223,14 @@ class AgentClient:
             by = self._stopping.pop(task, None)
             if by is None:
                 raise
-            await self._quietly(self.send_response(f"Stopped by {by}.", msg.message_id, AgentState.IDLE))
+            await self._quietly(self.reply(msg, f"Stopped by {by}.", AgentState.IDLE))
             return
         except Exception as exc:
             log.exception("%s: handler failed on message %s", self.name, msg.message_id)
             reason = f"Failed on message #{msg.message_id} ({type(exc).__name__})"
             await self._quietly(self.status(AgentState.STUCK, reason))
-            await self._quietly(self.send_response(
-                f"Sorry, something went wrong while I worked on this ({type(exc).__name__}).",
-                msg.message_id, AgentState.STUCK))
+            await self._quietly(self.reply(
+                msg, f"Sorry, something went wrong while I worked on this ({type(exc).__name__}).", AgentState.STUCK))
             return
         if self.auto_status and not any(t is not task and not t.done() for t in self._running):
             await self._quietly(self.status(AgentState.COMPLETED, f"Answered {msg.sender}", 100))
@@ -250,14 +273,16 @@ class AgentClient:
         self, msg: ParsedMessage, text: str, status: AgentState | str | None = AgentState.COMPLETED,
         *, stream_id: str | None = None, attachments: Sequence[str] = (),
     ) -> None:
-        """Answer ``msg`` with an ``agent_response`` (``replyTo`` = its id)."""
-        await self.send_response(text, msg.message_id, status, stream_id=stream_id, attachments=attachments)
+        """Answer ``msg`` with an ``agent_response`` (``replyTo`` = its id), in its room and thread."""
+        await self.send_response(text, msg.message_id, status, stream_id=stream_id, attachments=attachments,
+                                 room_id=msg.room_id, thread_id=msg.thread_id)
 
     async def send_response(
         self, text: str, reply_to: int | None = None, status: AgentState | str | None = None,
-        *, stream_id: str | None = None, attachments: Sequence[str] = (),
+        *, stream_id: str | None = None, attachments: Sequence[str] = (), room_id: str = GENERAL,
+        thread_id: int | None = None,
     ) -> None:
-        data: dict[str, Any] = {"text": text, "replyTo": reply_to}
+        data: dict[str, Any] = {"text": text, "replyTo": reply_to, "roomId": room_id, "threadId": thread_id}
         if status is not None:
             data["agentStatus"] = AgentState(status).value
         if stream_id is not None:
@@ -273,16 +298,19 @@ class AgentClient:
             data["progress"] = max(0.0, min(100.0, float(progress)))
         await self._send(MessageType.STATUS_UPDATE, data)
 
-    async def stream(self, stream_id: str, delta: str, reply_to: int | None = None) -> None:
+    async def stream(self, stream_id: str, delta: str, reply_to: int | None = None, room_id: str = GENERAL,
+                     thread_id: int | None = None) -> None:
         """Send a piece of an answer; finish with :meth:`reply` using the same ``stream_id``."""
-        await self._send(MessageType.AGENT_STREAM, {"streamId": stream_id, "delta": delta, "replyTo": reply_to})
+        await self._send(MessageType.AGENT_STREAM, {"streamId": stream_id, "delta": delta, "replyTo": reply_to,
+                                                    "roomId": room_id, "threadId": thread_id})
 
     @staticmethod
     def new_stream_id() -> str:
         return "s-" + secrets.token_hex(6)
 
     async def ask(
-        self, to: str, text: str, choices: Sequence[str], timeout: float = 300.0, reply_to: int | None = None
+        self, to: str, text: str, choices: Sequence[str], timeout: float = 300.0, reply_to: int | None = None,
+        room_id: str = GENERAL,
     ) -> str | None:
         """Ask person ``to`` and wait: the chosen answer, or None on timeout or cancel."""
         question_id = "q-" + secrets.token_hex(6)
@@ -291,7 +319,7 @@ class AgentClient:
         try:
             await self._send(MessageType.AGENT_QUESTION, {
                 "ref": question_id, "to": to, "text": text, "choices": list(choices),
-                "timeoutSeconds": timeout, "replyTo": reply_to,
+                "timeoutSeconds": timeout, "replyTo": reply_to, "roomId": room_id,
             })
             return await asyncio.wait_for(future, timeout + 10)
         except TimeoutError:

@@ -28,6 +28,10 @@ class ParsedMessage:
     reply_to: int | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     kind: str = "message"
+    room_id: str = "general"
+    """The room it was said in (answers go to the same room)."""
+    thread_id: int | None = None
+    """The thread it replies in (answers go to the same thread)."""
     """``message`` from a person, ``agent_response`` from an agent."""
 
     @property
@@ -45,6 +49,11 @@ class ParsedMessage:
             return self.text
         parts = self.text.lstrip()[1:].split(maxsplit=1)
         return parts[1] if len(parts) > 1 else ""
+
+    @property
+    def mentions_everyone(self) -> bool:
+        """``@here`` / ``@channel``: addressed to the people of the room (never wakes an agent)."""
+        return any(m.lower() in ("here", "channel", "everyone") for m in self.mentions)
 
     def mentions_name(self, name: str) -> bool:
         return name.lower() in (m.lower() for m in self.mentions)
@@ -99,4 +108,6 @@ def to_parsed(data: Mapping[str, Any], kind: str) -> ParsedMessage:
         reply_to=data.get("replyTo"),
         attachments=list(data.get("attachments") or []),
         kind=kind,
+        room_id=str(data.get("roomId") or "general"),
+        thread_id=data.get("threadId") if isinstance(data.get("threadId"), int) else None,
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from agentchat_client.message import ParsedMessage
-from agentchat_client.protocol import AgentState
+from agentchat_client.protocol import GENERAL, AgentState
 from ..store import Message
 
 if TYPE_CHECKING:
@@ -146,8 +146,9 @@ class Agent:
         stream_id: str | None = None,
         attachment_ids: Sequence[str] = (),
     ) -> Message:
-        """Post an ``agent_response`` answering ``msg`` (``replyTo`` = its id)."""
-        return await self.say(text, msg.message_id, status, stream_id=stream_id, attachment_ids=attachment_ids)
+        """Post an ``agent_response`` answering ``msg`` (``replyTo`` = its id), in its room and thread."""
+        return await self.say(text, msg.message_id, status, stream_id=stream_id, attachment_ids=attachment_ids,
+                              room_id=msg.room_id, thread_id=msg.thread_id)
 
     async def say(
         self,
@@ -157,6 +158,8 @@ class Agent:
         *,
         stream_id: str | None = None,
         attachment_ids: Sequence[str] = (),
+        room_id: str = GENERAL,
+        thread_id: int | None = None,
     ) -> Message:
         state = AgentState(status).value if status is not None else None
         limit = self.manager.settings.max_message_chars
@@ -164,7 +167,7 @@ class Agent:
             text = text[: limit - 24] + "\n…(cut at the limit)"
         return await self.manager.post_agent_response(
             self.name, text, reply_to=reply_to, agent_status=state, stream_id=stream_id,
-            attachment_ids=list(attachment_ids),
+            attachment_ids=list(attachment_ids), room_id=room_id, thread_id=thread_id,
         )
 
     async def report(self, state: AgentState | str, task: str | None = None, progress: float | None = None) -> None:
@@ -176,15 +179,17 @@ class Agent:
     async def report_status(self, status: Status) -> None:
         await self.report(status.state, status.task, status.progress)
 
-    def stream(self, stream_id: str, delta: str, reply_to: int | None = None) -> None:
+    def stream(self, stream_id: str, delta: str, reply_to: int | None = None, room_id: str = GENERAL,
+               thread_id: int | None = None) -> None:
         """Send a piece of an answer being written (an ``agent_stream`` frame)."""
-        self.manager.stream(self.name, stream_id, delta, reply_to)
+        self.manager.stream(self.name, stream_id, delta, reply_to, room_id, thread_id)
 
     async def ask(
-        self, to: str, text: str, choices: Sequence[str], timeout: float = 300.0, reply_to: int | None = None
+        self, to: str, text: str, choices: Sequence[str], timeout: float = 300.0, reply_to: int | None = None,
+        room_id: str = GENERAL,
     ) -> str | None:
         """Ask person ``to`` a question and wait: the chosen answer, or None on timeout."""
-        return await self.manager.ask(self.name, to, text, list(choices), timeout, reply_to)
+        return await self.manager.ask(self.name, to, text, list(choices), timeout, reply_to, room_id)
 
     def help_lines(self) -> list[str]:
         """What ``/help <name>`` shows for this agent."""

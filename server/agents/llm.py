@@ -75,7 +75,7 @@ class LLMAgent(Agent):
 
     async def context(self, msg: ParsedMessage) -> list[dict[str, str]]:
         """System prompt + the recent messages up to and including ``msg``."""
-        rows, _ = await self.store.history(msg.message_id + 1, self.spec.context_messages)
+        rows, _ = await self.store.history(msg.message_id + 1, self.spec.context_messages, msg.room_id, msg.thread_id)
         messages = [{"role": "system", "content": self._system()}]
         messages += [self._line(row) for row in rows if row.text.strip() or row.attachments]
         if not rows or rows[-1].id != msg.message_id:
@@ -104,10 +104,10 @@ class LLMAgent(Agent):
                 pending += piece
                 now = time.monotonic()
                 if now - last_flush >= FLUSH_SECONDS:
-                    self.stream(stream_id, pending, msg.message_id)
+                    self.stream(stream_id, pending, msg.message_id, msg.room_id, msg.thread_id)
                     pending, last_flush = "", now
             if pending:
-                self.stream(stream_id, pending, msg.message_id)
+                self.stream(stream_id, pending, msg.message_id, msg.room_id, msg.thread_id)
         except LLMError as exc:
             raise AgentError(str(exc)) from None
         except asyncio.CancelledError:

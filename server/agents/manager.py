@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentchat_client.message import ParsedMessage
-from agentchat_client.protocol import AgentState, is_valid_username
+from agentchat_client.protocol import AgentMode, AgentState, is_valid_username
+from ..core.rooms import Room
 from ..settings import Settings
 from .base import Agent, AgentError, UsageError, snippet
 from .errors import ConfigError
@@ -143,7 +144,7 @@ class AgentManager:
             await self._start_agent(agent)
         for entry in self.telegram_agents.values():
             await self._start_telegram_agent(entry)
-        self.manager.add_message_handler(self._on_message)
+        self.manager.add_message_handler(self._on_message, all_rooms=True)
         self.manager.add_stop_handler(self._on_stop)
         self._started = True
         log.info("agents ready: %s", ", ".join(sorted([*self.agents, *self.telegram_agents])) or "none")
@@ -181,20 +182,38 @@ class AgentManager:
         """The ``add_message_handler`` hook: start one task per agent that wants ``msg``."""
         if not self._started:
             return
+        hub = getattr(self.manager, "hub", None)
+        room = hub.rooms.get(msg.room_id) if hub is not None else None
         for agent in list(self.agents.values()):
             try:
-                wanted = agent.wants(msg)
+                wanted = self._wants(agent, msg, room)
             except Exception:
                 log.exception("%s.wants failed", agent.name)
                 continue
             if wanted:
                 self.dispatch(agent, msg)
 
+    @staticmethod
+    def _wants(agent: Agent, msg: ParsedMessage, room: Room | None) -> bool:
+        """An agent hears only the rooms it is in; per room it answers when mentioned (the
+        default), every person's message (``all``) or nothing (``off``).  ``@here`` and
+        ``@channel`` are for people: they never wake an agent."""
+        if room is None or not room.has_member(agent.name) or msg.sender == agent.name:
+            return False
+        mode = room.mode_of(agent.name)
+        if mode is AgentMode.OFF:
+            return False
+        if mode is AgentMode.ALL and msg.kind == "message":
+            return True
+        if msg.mentions_everyone and not msg.mentions_name(agent.name):
+            return False
+        return agent.wants(msg)
+
     def dispatch(self, agent: Agent, msg: ParsedMessage) -> asyncio.Task[None] | None:
         group = self.running.setdefault(agent.name, set())
         if len(group) >= MAX_TASKS_PER_AGENT:
-            self._watch(agent.say(f"I am busy with {len(group)} requests; please try again in a moment.",
-                                  msg.message_id, AgentState.WORKING))
+            self._watch(agent.reply(msg, f"I am busy with {len(group)} requests; please try again in a moment.",
+                                    AgentState.WORKING))
             return None
         task = asyncio.create_task(self._run(agent, msg), name=f"agent-{agent.name}-{msg.message_id}")
         group.add(task)
@@ -211,10 +230,10 @@ class AgentManager:
             by = self._stopping.pop(task, None)
             if by is None:
                 raise  # the server is shutting down
-            await self._quietly(agent.say(f"Stopped by {by}.", msg.message_id, AgentState.IDLE), agent)
+            await self._quietly(agent.reply(msg, f"Stopped by {by}.", AgentState.IDLE), agent)
             return
         except UsageError as exc:
-            await self._quietly(agent.say(exc.reason, msg.message_id, AgentState.IDLE), agent)
+            await self._quietly(agent.reply(msg, exc.reason, AgentState.IDLE), agent)
         except AgentError as exc:
             await self._stuck(agent, msg, exc.reason, exc.reason)
             return
@@ -235,7 +254,7 @@ class AgentManager:
 
     async def _stuck(self, agent: Agent, msg: ParsedMessage, reason: str, text: str) -> None:
         await self._quietly(agent.report(AgentState.STUCK, snippet(reason, 200)), agent)
-        await self._quietly(agent.say(text, msg.message_id, AgentState.STUCK), agent)
+        await self._quietly(agent.reply(msg, text, AgentState.STUCK), agent)
 
     @staticmethod
     async def _quietly(awaitable: Any, agent: Agent) -> None:

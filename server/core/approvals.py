@@ -202,8 +202,10 @@ class ApprovalBook:
         found = self._pending.pop(approval_id, None)
         return found[0] if found else None
 
-    def frames(self) -> list[bytes]:
-        return [frame for _, frame in sorted(self._pending.values(), key=lambda p: p[0].requested_at)]
+    def frames(self) -> list[tuple[str, bytes]]:
+        """The pending requests, oldest first, each with its room."""
+        ordered = sorted(self._pending.values(), key=lambda p: p[0].requested_at)
+        return [(approval.room_id, frame) for approval, frame in ordered]
 
     def of_run(self, run_id: str) -> list[Approval]:
         return [a for a, _ in self._pending.values() if a.run_id == run_id]
@@ -229,6 +231,7 @@ def request_data(approval: Approval) -> ApprovalRequest:
     return {
         "approvalId": approval.approval_id,
         "runId": approval.run_id,
+        "roomId": approval.room_id,
         "toolCallId": approval.tool_call_id,
         "tool": approval.tool,
         "args": approval.args,
@@ -249,6 +252,7 @@ def resolved_data(approval: Approval) -> ApprovalResolved:
     return {
         "approvalId": approval.approval_id,
         "runId": approval.run_id,
+        "roomId": approval.room_id,
         "toolCallId": approval.tool_call_id,
         "outcome": approval.status,  # type: ignore[typeddict-item]
         "by": list(approval.resolved_by),
@@ -267,7 +271,7 @@ def from_request_data(data: dict[str, Any]) -> Approval:
         approval_id=data["approvalId"], run_id=data["runId"], tool_call_id=data["toolCallId"],
         agent=data["requestedBy"], tool=data["tool"], audience=Audience.from_wire(data["to"]),
         requested_at=requested, expires_at=_when(data["expiresAt"]), args=dict(data.get("args") or {}),
-        reason=data.get("reason"), reply_to=data.get("replyTo"),
+        reason=data.get("reason"), reply_to=data.get("replyTo"), room_id=data.get("roomId") or "general",
         decisions=tuple(Decision(d["by"], d["decision"], _when(d["at"])) for d in data.get("decisions") or ()),
         version=len(data.get("decisions") or ()),
     )

@@ -29,6 +29,8 @@ class Event:
     """Not sent to this user (a typist does not see their own typing indicator)."""
     target_user: str | None = None
     """Sent only to this user's connections (control frames for an agent, account changes)."""
+    room: str | None = None
+    """The room it happened in: only its members receive it (None: not about a room)."""
     _data: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -39,11 +41,12 @@ class Event:
 
     def to_bytes(self) -> bytes:
         """Wire form between processes: a small JSON header line, then the frame itself."""
-        header = {"k": self.kind.value, "m": self.message_id, "x": self.exclude_user, "t": self.target_user}
+        header = {"k": self.kind.value, "m": self.message_id, "x": self.exclude_user, "t": self.target_user,
+                  "r": self.room}
         return orjson.dumps(header) + b"\n" + self.frame
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Event:
         head, _, frame = raw.partition(b"\n")
         header = orjson.loads(head)
-        return cls(MessageType(header["k"]), frame, header["m"], header["x"], header["t"])
+        return cls(MessageType(header["k"]), frame, header["m"], header["x"], header["t"], header.get("r"))

@@ -33,13 +33,14 @@ class Question:
     frame: bytes
     ref: str | None = None
     """The agent's own name for the question, echoed back when it closes."""
+    room_id: str = "general"
     """The ``agent_question`` frame, re-sent to the person asked when they (re)connect."""
 
     @classmethod
     def from_event(cls, data: dict[str, Any], frame: bytes) -> Question:
         return cls(
             data["questionId"], data["agent"], data["to"], data["text"], tuple(data["choices"]),
-            data.get("replyTo"), frame, data.get("ref"),
+            data.get("replyTo"), frame, data.get("ref"), data.get("roomId", "general"),
         )
 
 

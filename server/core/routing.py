@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from agentchat_client.protocol import MessageType
+from agentchat_client.protocol import GENERAL, MessageType
 
 from .connection import ConnState
 from .events import Event
+from .rooms import RoomDirectory
 
 __all__ = ["accepts_event", "PUBLIC_EVENTS", "Receiver"]
 
@@ -26,6 +27,8 @@ PUBLIC_EVENTS = frozenset(
         MessageType.TYPING,
         MessageType.AGENT_QUESTION,
         MessageType.QUESTION_CLOSED,
+        MessageType.MESSAGE_UPDATED,
+        MessageType.ROOM,
         MessageType.AGENT_EVENT,
         MessageType.RUN_QUEUED,
         MessageType.APPROVAL_REQUEST,
@@ -43,8 +46,11 @@ class Receiver(Protocol):
     def user_id(self) -> str | None: ...
 
 
-def accepts_event(receiver: Receiver, event: Event) -> bool:
-    """Whether ``receiver`` (a connection) gets ``event`` now or, while it catches up, once it is live."""
+def accepts_event(receiver: Receiver, event: Event, rooms: RoomDirectory) -> bool:
+    """Whether ``receiver`` (a connection) gets ``event`` now or, while it catches up, once it is live.
+
+    A room's events reach its members only (everyone is in ``general``); an unknown room's reach
+    nobody."""
     if receiver.state not in (ConnState.CATCHING_UP, ConnState.LIVE):
         return False
     user = receiver.user_id
@@ -52,4 +58,9 @@ def accepts_event(receiver: Receiver, event: Event) -> bool:
         return user == event.target_user
     if event.exclude_user is not None and user == event.exclude_user:
         return False
-    return event.kind in PUBLIC_EVENTS
+    if event.kind not in PUBLIC_EVENTS:
+        return False
+    if event.room is None or event.room == GENERAL:
+        return True
+    room = rooms.get(event.room)
+    return room is not None and user is not None and room.has_member(user)

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentchat_client.protocol import ErrorCode, EventType, ProtocolError
+from agentchat_client.protocol import GENERAL, ErrorCode, EventType, ProtocolError
 
 __all__ = [
     "DEFAULT_ROOM",
@@ -37,7 +37,7 @@ __all__ = [
     "run_outcome",
 ]
 
-DEFAULT_ROOM = "general"
+DEFAULT_ROOM = GENERAL
 MAX_RUN_EVENTS = 20_000
 """A run may hold at most this many events (stream text in pieces of a few words, not letters)."""
 RECENTLY_FINISHED = 2048
@@ -69,6 +69,8 @@ class RunState:
     agent: str
     room_id: str = DEFAULT_ROOM
     reply_to: int | None = None
+    thread_id: int | None = None
+    """The thread of the message that started it (its answer goes there too)."""
     last_seq: int = 0
     finished: bool = False
     outcome: str | None = None
@@ -81,7 +83,8 @@ class RunState:
     used_ids: set[str] = field(default_factory=set)
 
     @property
-    def thread_id(self) -> str:
+    def agui_thread_id(self) -> str:
+        """AG-UI's ``threadId`` is the conversation: the room (a chat thread is ``thread_id``)."""
         return self.room_id
 
     # checking ----------------------------------------------------------------------------
@@ -194,7 +197,7 @@ class RunState:
         """The event as stored and sent: the server's ``timestamp``; ``threadId``/``runId`` of this run."""
         stamped = {**event, "timestamp": now_ms}
         if event.get("type") in (E.RUN_STARTED.value, E.RUN_FINISHED.value):
-            stamped["threadId"] = self.thread_id
+            stamped["threadId"] = self.agui_thread_id
             stamped["runId"] = self.run_id
         return stamped
 
@@ -224,6 +227,7 @@ class RunBook:
         self.runs: dict[str, RunState] = {}
         self._frames: dict[str, list[tuple[int, bytes]]] = {}
         self._queued: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        """run id -> (room, ``run_queued`` frame) of requests waiting for their agent."""
         self._finished: OrderedDict[str, None] = OrderedDict()
 
     def __contains__(self, run_id: object) -> bool:
@@ -240,7 +244,7 @@ class RunBook:
 
     # accepting events (on the process where the agent speaks) -------------------------------
     def start(self, run_id: str, agent: str, event: dict[str, Any], *, room_id: str = DEFAULT_ROOM,
-              reply_to: int | None = None) -> RunState:
+              reply_to: int | None = None, thread_id: int | None = None) -> RunState:
         """Open a run with its ``RUN_STARTED`` (seq 1)."""
         if event.get("type") != E.RUN_STARTED.value:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"No run {run_id} is in progress: open it with RUN_STARTED")
@@ -248,7 +252,7 @@ class RunBook:
             raise _invalid(f"event.runId: RUN_STARTED must carry runId {run_id!r}")
         if run_id in self.runs or run_id in self._finished:
             raise ProtocolError(ErrorCode.CONFLICT, f"Run id {run_id} is taken; choose another")
-        state = RunState(run_id, agent, room_id, reply_to)
+        state = RunState(run_id, agent, room_id, reply_to, thread_id)
         state.apply(event)
         self.runs[run_id] = state
         self._frames[run_id] = []
@@ -277,7 +281,8 @@ class RunBook:
         if state is None:
             if kind != E.RUN_STARTED.value or run_id in self._finished:
                 return False
-            state = RunState(run_id, data["agent"], data.get("roomId") or DEFAULT_ROOM, data.get("replyTo"))
+            state = RunState(run_id, data["agent"], data.get("roomId") or DEFAULT_ROOM, data.get("replyTo"),
+                              data.get("threadId"))
             self.runs[run_id] = state
             self._frames[run_id] = []
         frames = self._frames.setdefault(run_id, [])
@@ -307,9 +312,9 @@ class RunBook:
         self._forget(run_id)
 
     # queued requests -------------------------------------------------------------------------
-    def queued(self, run_id: str, agent: str, frame: bytes) -> None:
+    def queued(self, run_id: str, room_id: str, frame: bytes) -> None:
         if run_id not in self.runs and run_id not in self._finished:
-            self._queued[run_id] = (agent, frame)
+            self._queued[run_id] = (room_id, frame)
 
     def _unqueue(self, run_id: str) -> None:
         self._queued.pop(run_id, None)
@@ -325,12 +330,13 @@ class RunBook:
             return None
         return [frame for seq, frame in frames if seq > after_seq]
 
-    def frames_in_progress(self) -> list[bytes]:
-        """Every run in progress from its start, run after run, then the requests still queued."""
-        out: list[bytes] = []
-        for run_id in list(self.runs):
-            out += [frame for _, frame in self._frames.get(run_id, ())]
-        out += [frame for _, frame in self._queued.values()]
+    def frames_in_progress(self) -> list[tuple[str, bytes]]:
+        """Every run in progress from its start, run after run, then the requests still queued;
+        each frame with its room (a late joiner gets those of the rooms they are in)."""
+        out: list[tuple[str, bytes]] = []
+        for run_id, state in list(self.runs.items()):
+            out += [(state.room_id, frame) for _, frame in self._frames.get(run_id, ())]
+        out += list(self._queued.values())
         return out
 
     def of_agent(self, agent: str) -> list[RunState]:

@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.server import ServerConnection, broadcast
 
+from agentchat_client.protocol import GENERAL
+
 from ..core.connection import CLOSE_POLICY, CloseDecision, ConnectionCore, ConnectionLimits, ConnState
 from ..core.events import Event
 from ..core.identity import Identity
+from ..core.rooms import RoomDirectory
 from ..core.routing import PUBLIC_EVENTS
 
 __all__ = ["Conn", "Connections"]
@@ -53,8 +56,9 @@ class Conn:
 
 
 class Connections:
-    def __init__(self, limits: ConnectionLimits, max_send_buffer: int) -> None:
+    def __init__(self, limits: ConnectionLimits, max_send_buffer: int, rooms: RoomDirectory | None = None) -> None:
         self.limits = limits
+        self.rooms = rooms if rooms is not None else RoomDirectory()
         self.max_send_buffer = max_send_buffer
         self.all: set[Conn] = set()
         self.connecting: set[Conn] = set()
@@ -116,7 +120,8 @@ class Connections:
     def route(self, event: Event) -> tuple[list[Conn], Iterable[ServerConnection]]:
         """Who gets ``event``: connections catching up (to hold it) and sockets to write it to now.
 
-        The indexes' answer to ``core.routing.accepts_event`` for every connection (tested equal).
+        The indexes' answer to ``core.routing.accepts_event`` for every connection (tested equal);
+        a room's event costs in proportion to its members, not to every connection.
         """
         if event.target_user is not None:
             targets = self.by_user.get(event.target_user, ())
@@ -125,6 +130,13 @@ class Connections:
         if event.kind not in PUBLIC_EVENTS:
             return [], ()
         exclude = event.exclude_user
+        if event.room is not None and event.room != GENERAL:
+            members = self.rooms.members_of(event.room)
+            if not members:
+                return [], ()
+            conns = [c for user in members if user != exclude for c in self.by_user.get(user, ())]
+            return ([c for c in conns if c.state is ConnState.CATCHING_UP],
+                    [c.ws for c in conns if c.state is ConnState.LIVE])
         hold = [c for c in self.catching_up if c.user_id != exclude]
         if exclude is None:
             return hold, self.live

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentchat_client.protocol import (
+    GENERAL,
     AgentEventData,
     AgentQuestionData,
     AgentResponseData,
@@ -19,13 +20,22 @@ from agentchat_client.protocol import (
     ApprovalRequestData,
     AgentStreamData,
     ChatMessageData,
+    DmOpenData,
     ErrorCode,
     HistoryData,
     HistoryPage,
+    MessageDeleteData,
+    MessageEditData,
     MessageType,
     ProtocolError,
     QuestionAnswerData,
+    ReactionData,
     Role,
+    RoomAgentModeData,
+    RoomCreateData,
+    RoomInviteData,
+    RoomReadData,
+    RoomRef,
     RunQueuedData,
     RunSubscribeData,
     SearchData,
@@ -59,12 +69,17 @@ def _agent(conn: Conn, kind: MessageType) -> str:
     return conn.user_id
 
 
+def _user(conn: Conn) -> str:
+    assert conn.user_id is not None
+    return conn.user_id
+
+
 async def on_message(hub: Hub, conn: Conn, data: ChatMessageData) -> None:
     require_poster(_role(conn))
-    assert conn.user_id is not None
     await hub.service.post(
-        conn.user_id, data.text, MessageType.MESSAGE, client_id=data.id, mentions=data.mentions,
-        reply_to=data.replyTo, attachment_ids=data.attachments, rate_limited=_role(conn) is not Role.AGENT,
+        _user(conn), data.text, MessageType.MESSAGE, room_id=data.roomId or GENERAL, thread_id=data.threadId,
+        client_id=data.id, mentions=data.mentions, reply_to=data.replyTo, attachment_ids=data.attachments,
+        rate_limited=_role(conn) is not Role.AGENT,
     )
 
 
@@ -73,8 +88,8 @@ async def on_agent_response(hub: Hub, conn: Conn, data: AgentResponseData) -> No
     if data.runId is not None:
         await hub.runs.check_answer_run(agent, data.runId)
     await hub.service.post(
-        agent, data.text, MessageType.AGENT_RESPONSE, client_id=data.id, mentions=data.mentions,
-        reply_to=data.replyTo, attachment_ids=data.attachments,
+        agent, data.text, MessageType.AGENT_RESPONSE, room_id=data.roomId or GENERAL, thread_id=data.threadId,
+        client_id=data.id, mentions=data.mentions, reply_to=data.replyTo, attachment_ids=data.attachments,
         agent_status=data.agentStatus.value if data.agentStatus else None, stream_id=data.streamId,
         extra={"runId": data.runId} if data.runId else None,
     )
@@ -82,8 +97,10 @@ async def on_agent_response(hub: Hub, conn: Conn, data: AgentResponseData) -> No
 
 async def on_agent_stream(hub: Hub, conn: Conn, data: AgentStreamData) -> None:
     agent = _agent(conn, MessageType.AGENT_STREAM)
-    await hub.service.check_reply_to(data.replyTo)
-    hub.service.stream(agent, data.streamId, data.delta, data.replyTo)
+    room_id = data.roomId or GENERAL
+    hub.rooms.require_member(room_id, agent)
+    await hub.service.check_reply_to(data.replyTo, room_id)
+    hub.service.stream(agent, data.streamId, data.delta, data.replyTo, room_id, data.threadId)
 
 
 async def on_status_update(hub: Hub, conn: Conn, data: StatusUpdateData) -> None:
@@ -93,13 +110,24 @@ async def on_status_update(hub: Hub, conn: Conn, data: StatusUpdateData) -> None
 
 
 async def on_history(hub: Hub, conn: Conn, data: HistoryData) -> None:
-    rows, has_more = await hub.store.history(data.beforeId, data.limit)
-    page: HistoryPage = {"beforeId": data.beforeId, "messages": [message_envelope(r) for r in rows], "hasMore": has_more}  # type: ignore[misc]
+    room_id = data.roomId or GENERAL
+    hub.rooms.require_readable(room_id, _user(conn))
+    rows, has_more = await hub.store.history(data.beforeId, data.limit, room_id, data.threadId)
+    page: HistoryPage = {  # type: ignore[typeddict-item]
+        "roomId": room_id, "threadId": data.threadId, "beforeId": data.beforeId,
+        "messages": [message_envelope(r) for r in rows], "hasMore": has_more,
+    }
     await hub.send(conn, server_frame(MessageType.HISTORY, page))
 
 
 async def on_search(hub: Hub, conn: Conn, data: SearchData) -> None:
-    rows = await hub.store.search(data.query, data.limit)
+    user = _user(conn)
+    if data.roomId is not None:
+        hub.rooms.require_readable(data.roomId, user)
+        rooms = {data.roomId}
+    else:
+        rooms = hub.rooms.readable_ids(user)
+    rows = await hub.store.search(data.query, data.limit, rooms)
     results: SearchResults = {"query": data.query, "messages": [message_envelope(r) for r in rows]}  # type: ignore[misc]
     await hub.send(conn, server_frame(MessageType.SEARCH, results))
 
@@ -107,9 +135,10 @@ async def on_search(hub: Hub, conn: Conn, data: SearchData) -> None:
 async def on_typing(hub: Hub, conn: Conn, data: TypingData) -> None:
     if _role(conn) is Role.VIEWER:
         return  # viewers' typing is not relayed
+    room_id = data.roomId or GENERAL
+    hub.rooms.require_member(room_id, _user(conn))
     if conn.core.typing_relay(data.typing, time.monotonic()):
-        assert conn.user_id is not None
-        hub.service.typing(conn.user_id, data.typing)
+        hub.service.typing(_user(conn), data.typing, room_id, data.threadId)
 
 
 async def on_stop_agent(hub: Hub, conn: Conn, data: StopAgentData) -> None:
@@ -125,7 +154,7 @@ async def on_agent_question(hub: Hub, conn: Conn, data: AgentQuestionData) -> No
     agent = _agent(conn, MessageType.AGENT_QUESTION)
     await hub.service.ask(
         agent, data.to, data.text, list(data.choices), float(data.timeoutSeconds), data.replyTo,
-        ref=data.ref or data.questionId, wait=False,
+        ref=data.ref or data.questionId, wait=False, room_id=data.roomId or GENERAL,
     )
 
 
@@ -134,20 +163,61 @@ async def on_question_answer(hub: Hub, conn: Conn, data: QuestionAnswerData) -> 
     hub.service.answer(data.questionId, conn.user_id, data.answer)
 
 
+# --- rooms, threads, edits ------------------------------------------------------------------
+
+
+async def on_room_create(hub: Hub, conn: Conn, data: RoomCreateData) -> None:
+    await hub.room_service.create(_user(conn), _role(conn), data.name, data.kind, list(data.members))
+
+
+async def on_room_join(hub: Hub, conn: Conn, data: RoomRef) -> None:
+    await hub.room_service.join(_user(conn), data.roomId)
+
+
+async def on_room_leave(hub: Hub, conn: Conn, data: RoomRef) -> None:
+    await hub.room_service.leave(_user(conn), data.roomId)
+
+
+async def on_room_invite(hub: Hub, conn: Conn, data: RoomInviteData) -> None:
+    await hub.room_service.invite(_user(conn), _role(conn), data.roomId, data.userId)
+
+
+async def on_room_agent_mode(hub: Hub, conn: Conn, data: RoomAgentModeData) -> None:
+    await hub.room_service.set_agent_mode(_user(conn), _role(conn), data.roomId, data.agent, data.mode)
+
+
+async def on_dm_open(hub: Hub, conn: Conn, data: DmOpenData) -> None:
+    await hub.room_service.open_dm(_user(conn), _role(conn), data.userId)
+
+
+async def on_room_read(hub: Hub, conn: Conn, data: RoomReadData) -> None:
+    await hub.room_service.mark_read(_user(conn), data.roomId or GENERAL, data.lastReadId)
+
+
+async def on_message_edit(hub: Hub, conn: Conn, data: MessageEditData) -> None:
+    await hub.service.edit(_user(conn), _role(conn), data.id, data.text)
+
+
+async def on_message_delete(hub: Hub, conn: Conn, data: MessageDeleteData) -> None:
+    await hub.service.delete(_user(conn), _role(conn), data.id)
+
+
+async def on_reaction(hub: Hub, conn: Conn, data: ReactionData) -> None:
+    await hub.service.react(_user(conn), _role(conn), data.id, data.emoji, data.op == "add")
 async def on_agent_event(hub: Hub, conn: Conn, data: AgentEventData) -> None:
     agent = _agent(conn, MessageType.AGENT_EVENT)
-    await hub.runs.emit(agent, data.runId, data.event, reply_to=data.replyTo)
+    await hub.runs.emit(agent, data.runId, data.event, reply_to=data.replyTo, room_id=data.roomId or GENERAL,
+                        thread_id=data.threadId)
 
 
 async def on_run_queued(hub: Hub, conn: Conn, data: RunQueuedData) -> None:
     agent = _agent(conn, MessageType.RUN_QUEUED)
-    await hub.service.check_reply_to(data.replyTo)
-    hub.runs.queued(agent, data.runId, data.replyTo, data.position)
+    await hub.runs.queued(agent, data.runId, data.replyTo, data.position, data.roomId or GENERAL, data.threadId)
 
 
 async def on_run_subscribe(hub: Hub, conn: Conn, data: RunSubscribeData) -> None:
     """The run's events after ``afterSeq``; live ones follow as for everyone (nothing in between)."""
-    frames, _ = await hub.runs.replay(data.runId, data.afterSeq)
+    frames, _ = await hub.runs.replay(data.runId, data.afterSeq, conn.user_id)
     hub.write_now(conn, frames)
 
 
@@ -175,6 +245,16 @@ HANDLERS: dict[MessageType, Handler] = {
     MessageType.STOP_AGENT: on_stop_agent,
     MessageType.AGENT_QUESTION: on_agent_question,
     MessageType.QUESTION_ANSWER: on_question_answer,
+    MessageType.ROOM_CREATE: on_room_create,
+    MessageType.ROOM_JOIN: on_room_join,
+    MessageType.ROOM_LEAVE: on_room_leave,
+    MessageType.ROOM_INVITE: on_room_invite,
+    MessageType.ROOM_AGENT_MODE: on_room_agent_mode,
+    MessageType.DM_OPEN: on_dm_open,
+    MessageType.ROOM_READ: on_room_read,
+    MessageType.MESSAGE_EDIT: on_message_edit,
+    MessageType.MESSAGE_DELETE: on_message_delete,
+    MessageType.REACTION: on_reaction,
     MessageType.AGENT_EVENT: on_agent_event,
     MessageType.RUN_QUEUED: on_run_queued,
     MessageType.RUN_SUBSCRIBE: on_run_subscribe,

@@ -4,7 +4,7 @@ Per connection: decode each frame, let the connection's state machine say whethe
 sent now, and hand it to its handler (``handlers.py``).  Authentication moves the connection
 through CATCHING_UP (history or recovery written, live frames held) to LIVE.  ``deliver`` runs on
 every process for every event coming out of the fan-out: it updates what this process knows
-(``core.room``, the roster) and writes the event to the local connections that accept it.
+(``core.view``, the roster) and writes the event to the local connections that accept it.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 
 from agentchat_client.protocol import (
+    AgentMode,
     AuthFailed,
     ErrorCode,
     MessageType,
     ProtocolError,
     RecoveryInfo,
     Role,
+    RoomKind,
     UserPresence,
     decode_frame,
     error_frame,
@@ -39,15 +41,17 @@ from agentchat_client.protocol import (
 from ..core.connection import CLOSE_POLICY, CloseDecision, ConnectionLimits
 from ..core.events import Event
 from ..core.policy import Limits
-from ..core.room import RoomState
+from ..core.rooms import Room, RoomDirectory, room_from_summary
+from ..core.view import ChatView
 from ..core.roster import Member, Roster
 from ..core.welcome import welcome
 from ..backends import AgentDirectory, Fanout, Presence, RateLimiter
-from ..serialize import message_envelope, status_data
+from ..serialize import message_envelope, message_event, status_data
 from ..settings import Settings
 from ..store import Store
 from .connections import Conn, Connections
 from .handlers import HANDLERS
+from .rooms import RoomService
 from .runs import RunService
 from .service import ChatService
 from .tokens import Authenticator, AuthRefused
@@ -114,27 +118,35 @@ class Hub:
         self.limiter = limiter
         self.directory = directory
         self.limits, connection_limits = limits_from(settings)
-        self.connections = Connections(connection_limits, settings.max_send_buffer_bytes)
-        self.room = RoomState(settings.initial_history)
+        self.rooms = RoomDirectory()
+        self.connections = Connections(connection_limits, settings.max_send_buffer_bytes, self.rooms)
+        self.view = ChatView(settings.initial_history)
         self.roster = Roster()
         self.agents: dict[str, AgentInfo] = {}
         self.listeners: list[MessageListener] = []
         self.stop_callbacks: list[StopCallback] = []
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.service = ChatService(store, fanout, self.room, limiter, self.limits, self.spawn)
-        self.runs = RunService(store, self.service.publish, self.spawn, self.service.check_reply_to, self.service.stream)
+        self.service = ChatService(store, fanout, self.view, self.rooms, limiter, self.limits, self.spawn)
+        self.room_service = RoomService(store, fanout, self.rooms, self.view, self.lookup_user)
+        self.runs = RunService(store, self.rooms, self.service.publish, self.spawn, self.service.check_reply_to,
+                               self.service.check_thread, self.service.stream)
         self.runs.online = self._online
 
     # lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        self.room.load_statuses([status_data(row) for row in await self.store.agent_statuses()])
+        self.view.load_statuses([status_data(row) for row in await self.store.agent_statuses()])
         users = await self.store.list_users()
         self.roster.load(Member(u.name, u.role, u.is_agent, u.last_seen) for u in users)
         for user in users:
             if user.is_agent and user.name not in self.agents:
                 self.agents[user.name] = AgentInfo(user.name, in_process=False)
+        self.rooms.load(
+            Room(r.room_id, r.name, RoomKind(r.kind), r.created_by, frozenset(r.members),
+                 tuple((a, AgentMode(m)) for a, m in sorted(r.agent_modes.items())))
+            for r in await self.store.list_rooms()
+        )
         rows, has_older = await self.store.history(None, self.settings.initial_history)
-        self.room.load([message_envelope(r) for r in rows], has_older, await self.store.latest_id())
+        self.view.load([message_envelope(r) for r in rows], has_older, await self.store.latest_id())
         await self.runs.load()
         self.runs.watch_orphans({name for name, info in self.agents.items() if info.in_process})
         await self.presence.start(self._presence_changed)
@@ -269,12 +281,16 @@ class Hub:
         came_online = await self.presence.connect(user_id, conn.core.id)
         try:
             await self._welcome(conn)
+            rooms = await self.room_service.list_for(user_id)
+            await self.send(conn, server_frame(MessageType.ROOMS, {"rooms": rooms}))
             caught_up_to = await self._catch_up(conn, data.lastMessageId)
-            for status in list(self.room.statuses.values()):
+            for status in list(self.view.statuses.values()):
                 await self.send(conn, server_frame(MessageType.STATUS_UPDATE, status))
-            for question in self.room.questions.for_user(user_id):
-                await self.send(conn, question.frame)
-            for frame in runs_so_far:
+            mine = self.rooms.member_room_ids(user_id)
+            for question in self.view.questions.for_user(user_id):
+                if question.room_id in mine:
+                    await self.send(conn, question.frame)
+            for frame in self.runs.visible_to(runs_so_far, mine):
                 await self.send(conn, frame)
             # A reordering fan-out may still hold messages the catch-up read: let them pass first.
             await self.fanout.wait_delivered(caught_up_to)
@@ -292,23 +308,24 @@ class Hub:
         assert conn.identity is not None
         hosted = [name for name, info in self.agents.items() if info.in_process]
         data = welcome(conn.identity, conn.session_id, await self.presence.online(), hosted, self.roster,
-                       self.room.last_id)
+                       self.view.last_id)
         await self.send(conn, server_frame(MessageType.AUTH_RESPONSE, data))
 
     async def _catch_up(self, conn: Conn, last_message_id: int | None) -> int:
         """Send recent history or the missed messages; return the newest id sent."""
         if last_message_id is None:
-            frame, newest = self.room.newest_page_frame()
+            frame, newest = self.view.newest_page_frame()
             await self.send(conn, frame)
             return newest
-        rows, truncated = await self.store.after(last_message_id, self.settings.recovery_cap)
+        assert conn.user_id is not None
+        rooms = self.rooms.member_room_ids(conn.user_id)
+        rows, truncated = await self.store.after(last_message_id, self.settings.recovery_cap, rooms)
         info: RecoveryInfo = {"lastMessageId": last_message_id, "count": len(rows), "truncated": truncated}
         if truncated and rows:
             info["oldestId"] = rows[0].id  # type: ignore[typeddict-item]
         await self.send(conn, server_frame(MessageType.RECOVERY, info))
         for row in rows:
-            envelope = message_envelope(row)
-            await self.send(conn, server_frame(MessageType(envelope["type"]), envelope["data"]))  # type: ignore[call-overload]
+            await self.send(conn, message_event(row).frame)
         return rows[-1].id if rows and rows[-1].id is not None else last_message_id
 
     # presence ----------------------------------------------------------------------------
@@ -375,7 +392,9 @@ class Hub:
     def deliver(self, event: Event) -> None:
         """One event out of the fan-out: update what this process knows, then write it out."""
         kind = event.kind
-        self.room.apply(event)
+        if kind is MessageType.ROOM:
+            self.rooms.put(room_from_summary(event.data["room"]))
+        self.view.apply(event)
         if kind in _RUN_KINDS:
             self.runs.delivered(event)
         elif kind is MessageType.QUESTION_CLOSED:
@@ -397,6 +416,15 @@ class Hub:
                 except Exception:
                     log.exception("message listener failed")
 
+    async def lookup_user(self, name: str) -> bool | None:
+        """True for an agent, False for a person, None for nobody the chat knows."""
+        member = self.roster.get(name)
+        if member is not None:
+            return member.is_agent
+        if name in self.agents:
+            return True
+        user = await self.store.get_user(name)
+        return None if user is None else user.is_agent
     async def _online(self, user_id: str) -> bool:
         return user_id in await self.presence.online()
 

@@ -49,6 +49,7 @@ from ..core.approvals import (
     resolved_data,
 )
 from ..core.events import Event
+from ..core.rooms import RoomDirectory
 from ..core.runs import DEFAULT_ROOM, RunBook, RunState
 from ..store import AuditEntry, Run, RunEvent, Store
 
@@ -58,8 +59,9 @@ log = logging.getLogger(__name__)
 
 Spawn = Callable[[Awaitable[Any], str], "asyncio.Task[Any]"]
 Publish = Callable[[Event], None]
-CheckReplyTo = Callable[[int | None], Awaitable[None]]
-Stream = Callable[[str, str, str, int | None], None]
+CheckReplyTo = Callable[[int | None, str], Awaitable[None]]
+CheckThread = Callable[[int | None, str], Awaitable[None]]
+Stream = Callable[[str, str, str, int | None, str, int | None], None]
 CAS_ATTEMPTS = 8
 ORPHAN_GRACE_SECONDS = 60.0
 """A run whose agent stays offline this long is closed with RUN_ERROR (it cannot finish it)."""
@@ -79,18 +81,20 @@ def now_ms() -> int:
 
 
 def agent_event_frame(run: Run | RunState, seq: int, event: dict[str, Any]) -> tuple[AgentEventEnvelope, bytes]:
-    data: AgentEventEnvelope = {"runId": run.run_id, "agent": run.agent, "seq": seq, "replyTo": run.reply_to,
-                                "event": event}
+    data: AgentEventEnvelope = {"runId": run.run_id, "agent": run.agent, "seq": seq, "roomId": run.room_id,
+                                "threadId": run.thread_id, "replyTo": run.reply_to, "event": event}
     return data, server_frame(MessageType.AGENT_EVENT, data)
 
 
 class RunService:
-    def __init__(self, store: Store, publish: Publish, spawn: Spawn, check_reply_to: CheckReplyTo,
-                 stream: Stream) -> None:
+    def __init__(self, store: Store, rooms: RoomDirectory, publish: Publish, spawn: Spawn,
+                 check_reply_to: CheckReplyTo, check_thread: CheckThread, stream: Stream) -> None:
         self.store = store
+        self.rooms = rooms
         self.publish = publish
         self.spawn = spawn
         self.check_reply_to = check_reply_to
+        self.check_thread = check_thread
         self.stream = stream
         self.book = RunBook()
         self.approvals = ApprovalBook()
@@ -108,7 +112,7 @@ class RunService:
             events = await self.store.run_events(run.run_id)
             if not events or events[0].type != EventType.RUN_STARTED.value:
                 continue
-            state = RunState(run.run_id, run.agent, run.room_id, run.reply_to)
+            state = RunState(run.run_id, run.agent, run.room_id, run.reply_to, run.thread_id)
             frames = []
             for stored in events:
                 state.apply(stored.event)
@@ -132,14 +136,14 @@ class RunService:
 
     # runs ----------------------------------------------------------------------------------
     async def emit(self, agent: str, run_id: str, event: dict[str, Any], *, reply_to: int | None = None,
-                   room_id: str = DEFAULT_ROOM) -> int:
+                   room_id: str = DEFAULT_ROOM, thread_id: int | None = None) -> int:
         """Accept one AG-UI event of ``agent``'s run (``RUN_STARTED`` opens it); returns its ``seq``.
 
         The event is validated already (``normalise_event``); this checks it against the run."""
         state = self.book.get(run_id)
         if state is None:
             if event.get("type") == EventType.RUN_STARTED.value:
-                return await self._start(agent, run_id, event, reply_to, room_id)
+                return await self._start(agent, run_id, event, reply_to, room_id, thread_id)
             known = await self.store.get_run(run_id)
             if known is not None and known.status != "running":
                 raise ProtocolError(ErrorCode.CONFLICT, f"Run {run_id} is finished; start a new run")
@@ -152,28 +156,35 @@ class RunService:
             self._run_ended(state)
         return seq
 
-    async def _start(self, agent: str, run_id: str, event: dict[str, Any], reply_to: int | None, room_id: str) -> int:
-        await self.check_reply_to(reply_to)
+    async def _start(self, agent: str, run_id: str, event: dict[str, Any], reply_to: int | None, room_id: str,
+                     thread_id: int | None) -> int:
+        """A run belongs to the room (and thread) of the message that started it."""
+        self.rooms.require_member(room_id, agent)
+        await self.check_reply_to(reply_to, room_id)
+        await self.check_thread(thread_id, room_id)
         if await self.store.get_run(run_id) is not None:
             raise ProtocolError(ErrorCode.CONFLICT, f"Run id {run_id} is taken; choose another")
-        state = self.book.start(run_id, agent, event, room_id=room_id, reply_to=reply_to)  # checks again: no await since
-        self._records[run_id] = Run(run_id, agent, room_id, reply_to, started_at=utc_now())
+        # Checked again (no await from here on): the id may have been taken meanwhile.
+        state = self.book.start(run_id, agent, event, room_id=room_id, reply_to=reply_to, thread_id=thread_id)
+        self._records[run_id] = Run(run_id, agent, room_id, reply_to, thread_id, started_at=utc_now())
         self._write(state, 1, event)
         return 1
 
     def _write(self, state: RunState, seq: int, event: dict[str, Any]) -> None:
         stamped = state.stamp(event, now_ms())
-        record = self._records.get(state.run_id) or Run(state.run_id, state.agent, state.room_id, state.reply_to)
+        record = self._records.get(state.run_id) or Run(state.run_id, state.agent, state.room_id, state.reply_to,
+                                                        state.thread_id)
         self._records[state.run_id] = record
         self.store.queue_run_event(record, RunEvent(state.run_id, seq, stamped, utc_now()), self._committed)
 
     def _committed(self, run: Run, stored: RunEvent) -> None:
         """After the commit: broadcast the event (and, for old clients, a text delta as ``agent_stream``)."""
         data, frame = agent_event_frame(run, stored.seq, stored.event)
-        self.publish(Event(MessageType.AGENT_EVENT, frame, _data=dict(data)))
+        self.publish(Event(MessageType.AGENT_EVENT, frame, room=run.room_id, _data=dict(data)))
         event = stored.event
         if event.get("type") == EventType.TEXT_MESSAGE_CONTENT.value and event.get("delta"):
-            self.stream(run.agent, str(event["messageId"]), str(event["delta"]), run.reply_to)
+            self.stream(run.agent, str(event["messageId"]), str(event["delta"]), run.reply_to, run.room_id,
+                        run.thread_id)
         if stored.type in TERMINAL_EVENTS:
             self._records.pop(run.run_id, None)
 
@@ -216,23 +227,36 @@ class RunService:
         if known.agent != agent:
             raise ProtocolError(ErrorCode.FORBIDDEN, f"runId: run {run_id} belongs to {known.agent}")
 
-    def queued(self, agent: str, run_id: str, reply_to: int | None, position: int) -> None:
-        data: RunQueued = {"runId": run_id, "agent": agent, "replyTo": reply_to, "position": position,
-                           "timestamp": iso(utc_now())}
-        self.publish(Event(MessageType.RUN_QUEUED, server_frame(MessageType.RUN_QUEUED, data), _data=dict(data)))
+    async def queued(self, agent: str, run_id: str, reply_to: int | None, position: int, room_id: str = DEFAULT_ROOM,
+                     thread_id: int | None = None) -> None:
+        """Tell the room that a request waits for ``agent`` (``position`` 1: next)."""
+        self.rooms.require_member(room_id, agent)
+        await self.check_reply_to(reply_to, room_id)
+        data: RunQueued = {"runId": run_id, "agent": agent, "roomId": room_id, "threadId": thread_id,
+                           "replyTo": reply_to, "position": position, "timestamp": iso(utc_now())}
+        self.publish(Event(MessageType.RUN_QUEUED, server_frame(MessageType.RUN_QUEUED, data), room=room_id,
+                           _data=dict(data)))
 
     # replay --------------------------------------------------------------------------------
-    async def replay(self, run_id: str, after_seq: int = 0) -> tuple[list[bytes], bool]:
+    def _readable(self, room_id: str, user: str) -> bool:
+        room = self.rooms.get(room_id)
+        return room is not None and room.readable_by(user)
+
+    async def replay(self, run_id: str, after_seq: int = 0, user: str | None = None) -> tuple[list[bytes], bool]:
         """The frames of ``run_id`` after ``after_seq`` and whether the run is still in progress.
 
         In progress: from memory, synchronously with the live stream (nothing between the two);
-        finished: from the store.  Unknown: ``NOT_FOUND``."""
+        finished: from the store.  Unknown, or in a room ``user`` may not read: ``NOT_FOUND``."""
+        missing = ProtocolError(ErrorCode.NOT_FOUND, f"There is no run {run_id}")
+        state = self.book.get(run_id)
         frames = self.book.snapshot(run_id, after_seq)
-        if frames is not None:
+        if state is not None and frames is not None:
+            if user is not None and not self._readable(state.room_id, user):
+                raise missing
             return frames, True
         run = await self.store.get_run(run_id)
-        if run is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"There is no run {run_id}")
+        if run is None or (user is not None and not self._readable(run.room_id, user)):
+            raise missing
         frames = self.book.snapshot(run_id, after_seq)  # it may have started here meanwhile
         if frames is not None:
             return frames, True
@@ -252,9 +276,14 @@ class RunService:
             if not listeners:
                 del self._listeners[run_id]
 
-    def catch_up_frames(self) -> list[bytes]:
-        """What a connection gets after its history: every run in progress, then pending approvals."""
+    def catch_up_frames(self) -> list[tuple[str, bytes]]:
+        """What a connection gets after its history: every run in progress, then pending approvals
+        (each with its room: see :meth:`visible_to`)."""
         return self.book.frames_in_progress() + self.approvals.frames()
+
+    @staticmethod
+    def visible_to(frames: list[tuple[str, bytes]], rooms: set[str]) -> list[bytes]:
+        return [frame for room, frame in frames if room in rooms]
 
     # delivery (every process) ----------------------------------------------------------------
     def delivered(self, event: Event) -> None:
@@ -265,7 +294,7 @@ class RunService:
                 for queue in list(self._listeners.get(data["runId"], ())):
                     queue.put_nowait(data)
         elif kind is MessageType.RUN_QUEUED:
-            self.book.queued(event.data["runId"], event.data["agent"], event.frame)
+            self.book.queued(event.data["runId"], event.data.get("roomId") or DEFAULT_ROOM, event.frame)
         elif kind is MessageType.APPROVAL_REQUEST:
             approval = from_request_data(event.data)
             self.approvals.opened(approval, event.frame)
@@ -340,11 +369,12 @@ class RunService:
         """Tell the agent again where its request stands."""
         if approval.pending:
             frame = server_frame(MessageType.APPROVAL_REQUEST, request_data(approval))
-            self.publish(Event(MessageType.APPROVAL_REQUEST, frame, target_user=approval.agent))
+            self.publish(Event(MessageType.APPROVAL_REQUEST, frame, target_user=approval.agent, room=approval.room_id))
         else:
             data = resolved_data(approval)
             frame = server_frame(MessageType.APPROVAL_RESOLVED, data)
-            self.publish(Event(MessageType.APPROVAL_RESOLVED, frame, target_user=approval.agent, _data=dict(data)))
+            self.publish(Event(MessageType.APPROVAL_RESOLVED, frame, target_user=approval.agent, room=approval.room_id,
+                               _data=dict(data)))
 
     async def wait_approval(self, approval_id: str) -> ApprovalOutcomeInfo:
         """How the approval closed (for in-process agents, asked with ``wait=True``)."""
@@ -370,6 +400,7 @@ class RunService:
             if current.is_overdue(now):
                 await self._close(current, expire(current, now), "server")
                 raise ProtocolError(ErrorCode.CONFLICT, "This request has expired")
+            self.rooms.require_member(current.room_id, user)
             changed = decide(current, user, role, decision, now)
             audit = [self._audit(changed, decision, user, {})]
             if not changed.pending:
@@ -425,12 +456,12 @@ class RunService:
     def _publish_pending(self, approval: Approval) -> None:
         data = request_data(approval)
         frame = server_frame(MessageType.APPROVAL_REQUEST, data)
-        self.publish(Event(MessageType.APPROVAL_REQUEST, frame, _data=dict(data)))
+        self.publish(Event(MessageType.APPROVAL_REQUEST, frame, room=approval.room_id, _data=dict(data)))
 
     def _publish_resolved(self, approval: Approval) -> None:
         data = resolved_data(approval)
         frame = server_frame(MessageType.APPROVAL_RESOLVED, data)
-        self.publish(Event(MessageType.APPROVAL_RESOLVED, frame, _data=dict(data)))
+        self.publish(Event(MessageType.APPROVAL_RESOLVED, frame, room=approval.room_id, _data=dict(data)))
 
     @staticmethod
     def _audit(approval: Approval, action: str, actor: str, detail: dict[str, Any]) -> AuditEntry:

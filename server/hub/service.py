@@ -15,12 +15,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from agentchat_client.protocol import (
+    GENERAL,
     AgentQuestion,
     AgentStreamEvent,
     ErrorCode,
     MessageType,
     ProtocolError,
     QuestionClosed,
+    Role,
     StopRequest,
     TypingNotice,
     iso,
@@ -30,8 +32,10 @@ from agentchat_client.protocol import (
 )
 
 from ..core.events import Event
+from ..core.edits import MAX_REACTIONS, Change, MessageState, check_delete, check_edit, check_reaction
 from ..core.policy import Limits, check_message_text, check_text
-from ..core.room import RoomState
+from ..core.rooms import RoomDirectory
+from ..core.view import ChatView
 from ..backends import Fanout, RateLimiter
 from ..serialize import attachment_meta, encode_client_id, message_event, status_data
 from ..store import AgentStatus, Message, Store
@@ -45,11 +49,13 @@ Spawn = Callable[[Awaitable[Any], str], "asyncio.Task[Any]"]
 
 class ChatService:
     def __init__(
-        self, store: Store, fanout: Fanout, room: RoomState, limiter: RateLimiter, limits: Limits, spawn: Spawn
+        self, store: Store, fanout: Fanout, view: ChatView, rooms: RoomDirectory, limiter: RateLimiter,
+        limits: Limits, spawn: Spawn,
     ) -> None:
         self.store = store
         self.fanout = fanout
-        self.room = room
+        self.view = view
+        self.rooms = rooms
         self.limiter = limiter
         self.limits = limits
         self.spawn = spawn
@@ -63,12 +69,26 @@ class ChatService:
         self.fanout.publish(message_event(row))
 
     # messages ----------------------------------------------------------------------------
-    async def check_reply_to(self, reply_to: int | None) -> None:
-        """``replyTo`` must name a stored message: recent ones are known from memory."""
-        if reply_to is None or self.room.knows(reply_to):
+    async def check_reply_to(self, reply_to: int | None, room_id: str = GENERAL) -> None:
+        """``replyTo`` must name a stored message of the same room (recent ones are known from memory)."""
+        if reply_to is None:
             return
-        if not await self.store.message_exists(reply_to):
-            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"replyTo: there is no message {reply_to}")
+        room = self.view.room_of(reply_to)
+        if room is None:
+            found = await self.store.get_message(reply_to)
+            room = found.room_id if found is not None else None
+        if room != room_id:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"replyTo: there is no message {reply_to} in this room")
+
+    async def check_thread(self, thread_id: int | None, room_id: str) -> None:
+        """A thread's root is a message of the same room's timeline (not itself a reply in a thread)."""
+        if thread_id is None:
+            return
+        root = await self.store.get_message(thread_id)
+        if root is None or root.room_id != room_id:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"threadId: there is no message {thread_id} in this room")
+        if root.thread_id is not None:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"threadId: reply in thread {root.thread_id}, not to a reply")
 
     async def post(
         self,
@@ -76,6 +96,8 @@ class ChatService:
         text: str,
         kind: MessageType = MessageType.MESSAGE,
         *,
+        room_id: str = GENERAL,
+        thread_id: int | None = None,
         client_id: int | str | None = None,
         mentions: list[str] | tuple[str, ...] = (),
         reply_to: int | None = None,
@@ -87,7 +109,9 @@ class ChatService:
     ) -> Message:
         """Check, store, then broadcast one chat message or agent answer (committed before anyone sees it)."""
         check_message_text(text, bool(attachment_ids), self.limits)
-        await self.check_reply_to(reply_to)
+        self.rooms.require_member(room_id, sender)
+        await self.check_reply_to(reply_to, room_id)
+        await self.check_thread(thread_id, room_id)
         attachments = []
         if attachment_ids:
             found = await self.store.get_attachments(attachment_ids)
@@ -115,21 +139,60 @@ class ChatService:
             stream_id=stream_id,
             extra=dict(extra or {}),
             created_at=utc_now(),  # explicit: no default factory to run per message
+            room_id=room_id,
+            thread_id=thread_id,
         )
         return await self.store.append(draft, on_commit=self._publish_row)
 
-    def stream(self, agent: str, stream_id: str, delta: str, reply_to: int | None) -> None:
+    def stream(self, agent: str, stream_id: str, delta: str, reply_to: int | None, room_id: str = GENERAL,
+               thread_id: int | None = None) -> None:
         """A piece of an answer being written (not stored: the final answer is)."""
         check_text("delta", delta)
         data: AgentStreamEvent = {
-            "streamId": stream_id, "sender": agent, "replyTo": reply_to, "delta": delta, "timestamp": iso(utc_now()),
+            "streamId": stream_id, "roomId": room_id, "threadId": thread_id, "sender": agent, "replyTo": reply_to,
+            "delta": delta, "timestamp": iso(utc_now()),
         }
-        self.publish(Event(MessageType.AGENT_STREAM, server_frame(MessageType.AGENT_STREAM, data), _data=dict(data)))
+        self.publish(Event(MessageType.AGENT_STREAM, server_frame(MessageType.AGENT_STREAM, data), room=room_id,
+                           _data=dict(data)))
 
-    def typing(self, user_id: str, typing: bool) -> None:
-        data: TypingNotice = {"userId": user_id, "typing": typing, "timestamp": iso(utc_now())}
+    def typing(self, user_id: str, typing: bool, room_id: str = GENERAL, thread_id: int | None = None) -> None:
+        data: TypingNotice = {"userId": user_id, "roomId": room_id, "threadId": thread_id, "typing": typing,
+                              "timestamp": iso(utc_now())}
         frame = server_frame(MessageType.TYPING, data)
-        self.publish(Event(MessageType.TYPING, frame, exclude_user=user_id, _data=dict(data)))
+        self.publish(Event(MessageType.TYPING, frame, exclude_user=user_id, room=room_id, _data=dict(data)))
+
+    # changing messages ---------------------------------------------------------------------
+    async def _target(self, message_id: int, user_id: str) -> MessageState:
+        found = await self.store.get_message(message_id)
+        room = self.rooms.get(found.room_id) if found is not None else None
+        if found is None or room is None or not room.readable_by(user_id):
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"There is no message {message_id}")
+        self.rooms.require_member(found.room_id, user_id)
+        return MessageState(
+            message_id, found.room_id, found.sender, found.text, found.thread_id, found.edited_at, found.deleted,
+            found.reactions, found.reply_count, found.last_reply_at, found.attachments,
+        )
+
+    async def edit(self, user_id: str, role: Role, message_id: int, text: str) -> Message | None:
+        target = await self._target(message_id, user_id)
+        check_edit(user_id, role, target)
+        check_message_text(text, bool(target.attachments), self.limits)
+        return await self.store.update_message(message_id, Change("edit", user_id, utc_now(), text=text),
+                                               on_commit=self._publish_row)
+
+    async def delete(self, user_id: str, role: Role, message_id: int) -> Message | None:
+        target = await self._target(message_id, user_id)
+        check_delete(user_id, role, target)
+        return await self.store.update_message(message_id, Change("delete", user_id, utc_now()),
+                                               on_commit=self._publish_row)
+
+    async def react(self, user_id: str, role: Role, message_id: int, emoji: str, add: bool) -> Message | None:
+        target = await self._target(message_id, user_id)
+        check_reaction(role, target)
+        if add and emoji not in target.reactions and len(target.reactions) >= MAX_REACTIONS:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"A message holds at most {MAX_REACTIONS} different reactions")
+        change = Change("react" if add else "unreact", user_id, utc_now(), emoji=emoji)
+        return await self.store.update_message(message_id, change, on_commit=self._publish_row)
 
     # agent status ------------------------------------------------------------------------
     async def set_status(self, agent: str, status: str, current_task: str | None, progress: float | None) -> None:
@@ -149,7 +212,7 @@ class ChatService:
         data: StopRequest = {"agent": agent, "by": by}
         self.publish(Event(MessageType.STOP_AGENT, server_frame(MessageType.STOP_AGENT, data), target_user=agent,
                            _data=dict(data)))
-        for question in self.room.questions.of_agent(agent):
+        for question in self.view.questions.of_agent(agent):
             self.close_question(question.question_id, "cancelled")
 
     # questions ---------------------------------------------------------------------------
@@ -163,22 +226,25 @@ class ChatService:
         reply_to: int | None = None,
         ref: str | None = None,
         wait: bool = True,
+        room_id: str = GENERAL,
     ) -> str:
         """Publish a question from ``agent`` to person ``to``; returns the id the server minted.
 
         With ``wait`` (in-process agents) the answer can be awaited with :meth:`wait_answer`;
         agents on a socket hear ``question_closed`` instead."""
-        await self.check_reply_to(reply_to)
-        question_id = self.room.questions.make_id()
+        self.rooms.require_member(room_id, agent)
+        await self.check_reply_to(reply_to, room_id)
+        question_id = self.view.questions.make_id()
         data: AgentQuestion = {
-            "questionId": question_id, "agent": agent, "to": to, "text": text, "choices": list(choices),
+            "questionId": question_id, "roomId": room_id, "agent": agent, "to": to, "text": text, "choices": list(choices),
             "timeoutSeconds": timeout, "replyTo": reply_to, "timestamp": iso(utc_now()),
         }
         if ref is not None:
             data["ref"] = ref
         if wait:
             self.question_waiters[question_id] = asyncio.get_running_loop().create_future()
-        self.publish(Event(MessageType.AGENT_QUESTION, server_frame(MessageType.AGENT_QUESTION, data), _data=dict(data)))
+        self.publish(Event(MessageType.AGENT_QUESTION, server_frame(MessageType.AGENT_QUESTION, data), room=room_id,
+                           _data=dict(data)))
         self.spawn(self._expire_question(question_id, timeout), f"question-{question_id}")
         return question_id
 
@@ -194,30 +260,33 @@ class ChatService:
 
     async def _expire_question(self, question_id: str, timeout: float) -> None:
         await asyncio.sleep(timeout)
-        question = self.room.questions.get(question_id)
+        question = self.view.questions.get(question_id)
         if question is None:
             return
         self.close_question(question_id, "timeout")
         minutes = f"{timeout / 60:g} min" if timeout >= 60 else f"{timeout:g} s"
         text = f"@{question.to} did not answer within {minutes}, so I went on without it: \"{question.text}\""
         try:
-            await self.post(question.agent, text, MessageType.AGENT_RESPONSE, reply_to=question.reply_to)
+            await self.post(question.agent, text, MessageType.AGENT_RESPONSE, reply_to=question.reply_to,
+                            room_id=question.room_id)
         except Exception:
             log.exception("could not report the timeout of question %s", question_id)
 
     def answer(self, question_id: str, user_id: str, answer: str) -> None:
-        self.room.questions.check_answer(question_id, user_id, answer)
+        self.view.questions.check_answer(question_id, user_id, answer)
         self.close_question(question_id, "answered", answer, user_id)
 
     def close_question(self, question_id: str, status: str, answer: str | None = None, by: str | None = None) -> None:
-        question = self.room.questions.get(question_id)
+        question = self.view.questions.get(question_id)
         data: QuestionClosed = {
             "questionId": question_id, "status": status,  # type: ignore[typeddict-item]
             "answer": answer, "answeredBy": by, "timestamp": iso(utc_now()),
         }
         if question is not None and question.ref is not None:
             data["ref"] = question.ref
-        self.publish(Event(MessageType.QUESTION_CLOSED, server_frame(MessageType.QUESTION_CLOSED, data), _data=dict(data)))
+        room = question.room_id if question is not None else None
+        self.publish(Event(MessageType.QUESTION_CLOSED, server_frame(MessageType.QUESTION_CLOSED, data), room=room,
+                           _data=dict(data)))
 
     def question_closed(self, data: dict[str, Any]) -> None:
         """Wake an in-process agent waiting for this question (called on delivery, on every process)."""

@@ -1,12 +1,29 @@
 """Persistence: the ``Store`` interface in plain records, in memory or in SQL."""
 
-from .base import ApprovalStore, FileStore, MessageStore, RunStore, StatusStore, Store, TaskStore, UserStore
+from .base import ApprovalStore, FileStore, MessageStore, RoomStore, RunStore, StatusStore, Store, TaskStore, UserStore
 from .memory import MemoryStore
-from .records import AgentStatus, Attachment, AuditEntry, Message, Page, Run, RunEvent, Task, User
+from .records import (
+    UPDATE_KIND,
+    AgentStatus,
+    Attachment,
+    AuditEntry,
+    Message,
+    Page,
+    RoomRecord,
+    Run,
+    RunEvent,
+    Task,
+    UnreadCount,
+    User,
+)
 
 __all__ = [
     "Store",
     "MessageStore",
+    "RoomStore",
+    "RoomRecord",
+    "UnreadCount",
+    "UPDATE_KIND",
     "UserStore",
     "StatusStore",
     "FileStore",

@@ -6,48 +6,88 @@ plain records of ``records.py``, and a different back end only has to provide th
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from ..core.approvals import Approval
-from .records import AgentStatus, Attachment, AuditEntry, Message, Page, Run, RunEvent, Task, User
+from ..core.edits import Change
+from .records import AgentStatus, Attachment, AuditEntry, Message, Page, RoomRecord, Run, RunEvent, Task, UnreadCount, User
 
-__all__ = ["Store", "MessageStore", "UserStore", "StatusStore", "FileStore", "TaskStore", "RunStore",
+__all__ = ["Store", "MessageStore", "RoomStore", "UserStore", "StatusStore", "FileStore", "TaskStore", "RunStore",
            "ApprovalStore", "OnCommit", "OnEventCommit"]
 
 OnCommit = Callable[[Message], None]
+"""Called once per row a write commits (a thread reply also commits its root's update row), in id order."""
 OnEventCommit = Callable[[Run, RunEvent], None]
 
 
 class MessageStore(ABC):
     @abstractmethod
     async def append(self, draft: Message, on_commit: OnCommit | None = None) -> Message:
-        """Persist ``draft`` (its ``id`` is set); ``on_commit`` runs after the commit, in id order."""
+        """Persist ``draft`` (its ``id`` is set); ``on_commit`` runs after the commit, in id order.
+
+        A reply in a thread (``thread_id``) also bumps its root's reply count, as an update row."""
 
     @abstractmethod
-    async def message_exists(self, message_id: int) -> bool: ...
+    async def update_message(self, target_id: int, change: Change, on_commit: OnCommit | None = None) -> Message | None:
+        """Apply ``change`` (``core.edits.apply``) to a stored message and record it as an update
+        row; the update row, or None when the change changed nothing."""
+
+    @abstractmethod
+    async def message_exists(self, message_id: int) -> bool:
+        """True for a stored message (not an update row)."""
+
+    @abstractmethod
+    async def get_message(self, message_id: int) -> Message | None:
+        """A stored message in its current state (None for an update row or an unknown id)."""
 
     @abstractmethod
     async def get_messages(self, ids: Iterable[int]) -> list[Message]:
-        """The stored messages among ``ids``, in id order."""
+        """The stored rows among ``ids`` (messages and update rows), in id order."""
 
     @abstractmethod
-    async def history(self, before_id: int | None, limit: int) -> Page:
-        """The ``limit`` messages before ``before_id`` (the newest when None), oldest first."""
+    async def history(
+        self, before_id: int | None, limit: int, room_id: str = "general", thread_id: int | None = None
+    ) -> Page:
+        """The ``limit`` messages before ``before_id`` (the newest when None), oldest first, in their
+        current state: the room's timeline, or a thread's replies when ``thread_id`` is given."""
 
     @abstractmethod
-    async def after(self, after_id: int, cap: int) -> Page:
-        """Messages with id > after_id, oldest first; the newest ``cap`` if there are more."""
+    async def after(self, after_id: int, cap: int, rooms: set[str] | None = None) -> Page:
+        """Rows (messages and updates) with id > after_id in ``rooms`` (all when None), oldest
+        first; the newest ``cap`` if there are more."""
 
     @abstractmethod
-    async def search(self, query: str, limit: int) -> list[Message]:
-        """Messages containing every word of ``query``, newest first."""
+    async def search(self, query: str, limit: int, rooms: set[str] | None = None) -> list[Message]:
+        """Messages in ``rooms`` containing every word of ``query``, newest first (no tombstones)."""
 
     @abstractmethod
     async def latest_id(self) -> int: ...
+
+    @abstractmethod
+    async def unread_counts(self, user_id: str, read_positions: dict[str, int]) -> dict[str, UnreadCount]:
+        """Per room: messages in its timeline after the read position not sent by ``user_id``, and
+        of those the ones mentioning them (each count capped at 999)."""
+
+
+class RoomStore(ABC):
+    @abstractmethod
+    async def list_rooms(self) -> list[RoomRecord]:
+        """Every room but ``general``, with members and agent modes."""
+
+    @abstractmethod
+    async def save_room(self, room: RoomRecord) -> None:
+        """Create or replace a room, its members and its agent modes."""
+
+    @abstractmethod
+    async def read_positions(self, user_id: str) -> dict[str, int]: ...
+
+    @abstractmethod
+    async def set_read_position(self, user_id: str, room_id: str, last_read_id: int) -> int:
+        """Move the read position forward (never back); the position now."""
 
 
 class UserStore(ABC):
@@ -159,7 +199,7 @@ class ApprovalStore(ABC):
         """The newest lines first."""
 
 
-class Store(MessageStore, UserStore, StatusStore, FileStore, TaskStore, RunStore, ApprovalStore, ABC):
+class Store(MessageStore, RoomStore, UserStore, StatusStore, FileStore, TaskStore, RunStore, ApprovalStore, ABC):
     """Everything the server keeps."""
 
     @abstractmethod

@@ -21,8 +21,23 @@ from agentchat_client.protocol import TERMINAL_EVENTS
 
 from ..core.approvals import Approval
 from ..core.runs import run_outcome
+from ..core.edits import Change, MessageState, apply
 from .base import OnCommit, OnEventCommit, Store
-from .records import RUN_RUNNING, AgentStatus, Attachment, AuditEntry, Message, Page, Run, RunEvent, Task, User
+from .records import (
+    RUN_RUNNING,
+    UPDATE_KIND,
+    AgentStatus,
+    Attachment,
+    AuditEntry,
+    Message,
+    Page,
+    RoomRecord,
+    Run,
+    RunEvent,
+    Task,
+    UnreadCount,
+    User,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -41,6 +56,8 @@ class MemoryStore(Store):
         self._statuses: dict[str, AgentStatus] = {}
         self._files: dict[str, Attachment] = {}
         self._tasks: dict[int, Task] = {}
+        self._rooms: dict[str, RoomRecord] = {}
+        self._read: dict[str, dict[str, int]] = {}
         self._next_task = 1
         self._runs: dict[str, Run] = {}
         self._run_events: dict[str, list[RunEvent]] = {}
@@ -54,42 +71,93 @@ class MemoryStore(Store):
         pass
 
     # messages ----------------------------------------------------------------------------
-    async def append(self, draft: Message, on_commit: OnCommit | None = None) -> Message:
-        draft.id = (self._ids[-1] if self._ids else 0) + 1
-        self._messages.append(_copy(draft))
-        self._ids.append(draft.id)
+    def _next_id(self) -> int:
+        return (self._ids[-1] if self._ids else 0) + 1
+
+    def _insert(self, row: Message) -> Message:
+        row.id = self._next_id()
+        self._messages.append(_copy(row))
+        self._ids.append(row.id)
+        return row
+
+    def _row(self, message_id: int) -> Message | None:
+        index = bisect_left(self._ids, message_id)
+        if index < len(self._ids) and self._ids[index] == message_id:
+            return self._messages[index]
+        return None
+
+    def _change(self, target_id: int, change: Change) -> Message | None:
+        row = self._row(target_id)
+        if row is None or row.is_update:
+            return None
+        state = MessageState(
+            target_id, row.room_id, row.sender, row.text, row.thread_id, row.edited_at, row.deleted,
+            {k: list(v) for k, v in row.reactions.items()}, row.reply_count, row.last_reply_at, row.attachments,
+        )
+        if not apply(state, change):
+            return None
+        row.text, row.edited_at, row.deleted, row.reactions = state.text, state.edited_at, state.deleted, state.reactions
+        row.attachments, row.reply_count, row.last_reply_at = state.attachments, state.reply_count, state.last_reply_at
+        return self._insert(Message(
+            sender=change.by, text=state.text, kind=UPDATE_KIND, created_at=change.at, room_id=state.room_id,
+            thread_id=state.thread_id, reply_count=state.reply_count, last_reply_at=state.last_reply_at,
+            edited_at=state.edited_at, deleted=state.deleted, reactions=state.reactions, target_id=target_id,
+        ))
+
+    @staticmethod
+    def _committed(rows: list[Message], on_commit: OnCommit | None) -> None:
         if on_commit is not None:
-            on_commit(draft)
+            for row in rows:
+                on_commit(row)
+
+    async def append(self, draft: Message, on_commit: OnCommit | None = None) -> Message:
+        rows = [self._insert(draft)]
+        if draft.thread_id is not None:
+            bump = self._change(draft.thread_id, Change("reply", draft.sender, draft.created_at))
+            if bump is not None:
+                rows.append(bump)
+        self._committed(rows, on_commit)
         return draft
 
+    async def update_message(self, target_id: int, change: Change, on_commit: OnCommit | None = None) -> Message | None:
+        row = self._change(target_id, change)
+        self._committed([row] if row else [], on_commit)
+        return _copy(row) if row else None
+
     async def message_exists(self, message_id: int) -> bool:
-        index = bisect_left(self._ids, message_id)
-        return index < len(self._ids) and self._ids[index] == message_id
+        row = self._row(message_id)
+        return row is not None and not row.is_update
+
+    async def get_message(self, message_id: int) -> Message | None:
+        row = self._row(message_id)
+        return _copy(row) if row is not None and not row.is_update else None
 
     async def get_messages(self, ids: Iterable[int]) -> list[Message]:
-        found = []
-        for message_id in sorted(set(ids)):
-            index = bisect_left(self._ids, message_id)
-            if index < len(self._ids) and self._ids[index] == message_id:
-                found.append(_copy(self._messages[index]))
-        return found
+        return [_copy(row) for i in sorted(set(ids)) if (row := self._row(i)) is not None]
 
-    async def history(self, before_id: int | None, limit: int) -> Page:
+    async def history(
+        self, before_id: int | None, limit: int, room_id: str = "general", thread_id: int | None = None
+    ) -> Page:
         end = len(self._ids) if before_id is None else bisect_left(self._ids, before_id)
-        start = max(0, end - limit)
-        return [_copy(m) for m in self._messages[start:end]], start > 0
+        rows = [
+            m for m in self._messages[:end]
+            if not m.is_update and m.room_id == room_id and m.thread_id == thread_id
+        ]
+        return [_copy(m) for m in rows[-limit:]], len(rows) > limit
 
-    async def after(self, after_id: int, cap: int) -> Page:
+    async def after(self, after_id: int, cap: int, rooms: set[str] | None = None) -> Page:
         start = bisect_left(self._ids, after_id + 1)
-        rows = self._messages[start:]
+        rows = [m for m in self._messages[start:] if rooms is None or m.room_id in rooms]
         return [_copy(m) for m in rows[-cap:]], len(rows) > cap
 
-    async def search(self, query: str, limit: int) -> list[Message]:
+    async def search(self, query: str, limit: int, rooms: set[str] | None = None) -> list[Message]:
         words = [w.lower() for w in re.findall(r"\w+", query)]
         if not words:
             return []
         found = []
         for message in reversed(self._messages):
+            if message.is_update or message.deleted or (rooms is not None and message.room_id not in rooms):
+                continue
             text = set(re.findall(r"\w+", message.text.lower()))
             if all(w in text for w in words):
                 found.append(_copy(message))
@@ -99,6 +167,34 @@ class MemoryStore(Store):
 
     async def latest_id(self) -> int:
         return self._ids[-1] if self._ids else 0
+
+    async def unread_counts(self, user_id: str, read_positions: dict[str, int]) -> dict[str, UnreadCount]:
+        counts = {}
+        for room_id, last_read in read_positions.items():
+            timeline = [m for m in self._messages if m.room_id == room_id and not m.is_update]
+            newer = [m for m in timeline if (m.id or 0) > last_read and m.thread_id is None and not m.deleted
+                     and m.sender != user_id][:999]
+            last = max((m.id or 0 for m in timeline), default=0)
+            counts[room_id] = UnreadCount(len(newer), sum(1 for m in newer if user_id in m.mentions), last)
+        return counts
+
+    # rooms -------------------------------------------------------------------------------
+    async def list_rooms(self) -> list[RoomRecord]:
+        return [_copy(r) for r in self._rooms.values()]
+
+    async def save_room(self, room: RoomRecord) -> None:
+        self._rooms[room.room_id] = RoomRecord(
+            room.room_id, room.name, room.kind, room.created_by, list(room.members), dict(room.agent_modes),
+            room.created_at,
+        )
+
+    async def read_positions(self, user_id: str) -> dict[str, int]:
+        return dict(self._read.get(user_id, {}))
+
+    async def set_read_position(self, user_id: str, room_id: str, last_read_id: int) -> int:
+        mine = self._read.setdefault(user_id, {})
+        mine[room_id] = max(mine.get(room_id, 0), last_read_id)
+        return mine[room_id]
 
     # users -------------------------------------------------------------------------------
     async def get_user(self, name: str) -> User | None:

@@ -11,8 +11,12 @@ from typing import Any
 
 from agentchat_client.protocol import utc_now
 
-__all__ = ["Message", "User", "AgentStatus", "Attachment", "Task", "Page", "Run", "RunEvent", "AuditEntry",
-           "RUN_RUNNING"]
+__all__ = ["Message", "User", "AgentStatus", "Attachment", "Task", "Page", "RoomRecord", "UnreadCount", "UPDATE_KIND",
+           "Run", "RunEvent", "AuditEntry", "RUN_RUNNING"]
+
+UPDATE_KIND = "update"
+"""``kind`` of a row that records a change to another message (its ``target_id``): edits,
+deletes, reactions and reply counts take ids from the same sequence as messages."""
 
 RUN_RUNNING = "running"
 """A run's status until its terminal event; then ``success``, ``interrupt``, ``cancelled`` or ``error``."""
@@ -35,6 +39,39 @@ class Message:
     extra: dict[str, Any] = field(default_factory=dict)
     created_at: datetime = field(default_factory=utc_now)
     id: int | None = None
+    room_id: str = "general"
+    thread_id: int | None = None
+    """The root of the thread this message replies in."""
+    reply_count: int = 0
+    last_reply_at: datetime | None = None
+    edited_at: datetime | None = None
+    deleted: bool = False
+    reactions: dict[str, list[str]] = field(default_factory=dict)
+    target_id: int | None = None
+    """For an update row (``kind == "update"``): the message it changed; its other fields hold
+    that message's new state, ``sender`` who changed it and ``created_at`` when."""
+
+    @property
+    def is_update(self) -> bool:
+        return self.kind == UPDATE_KIND
+
+
+@dataclass(slots=True)
+class RoomRecord:
+    room_id: str
+    name: str
+    kind: str
+    created_by: str | None = None
+    members: list[str] = field(default_factory=list)
+    agent_modes: dict[str, str] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadCount:
+    unread: int
+    mentions: int
+    last_message_id: int
 
 
 @dataclass(slots=True)
@@ -94,6 +131,7 @@ class Run:
     agent: str
     room_id: str = "general"
     reply_to: int | None = None
+    thread_id: int | None = None
     status: str = RUN_RUNNING
     started_at: datetime = field(default_factory=utc_now)
     finished_at: datetime | None = None

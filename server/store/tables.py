@@ -10,8 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from agentchat_client.protocol import utc_now
 
-__all__ = ["UserRow", "MessageRow", "AgentStatusRow", "AttachmentRow", "TaskRow", "RunRow", "RunEventRow", "ApprovalRow",
-           "ApprovalAuditRow"]
+__all__ = ["UserRow", "MessageRow", "AgentStatusRow", "AttachmentRow", "TaskRow", "RoomRow", "RoomMemberRow", "ReadPositionRow",
+           "RunRow", "RunEventRow", "ApprovalRow", "ApprovalAuditRow"]
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long life.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -46,6 +46,41 @@ class MessageRow(SQLModel, table=True):
     stream_id: Optional[str] = Field(default=None, max_length=64)
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    room_id: str = Field(default="general", max_length=64)
+    thread_id: Optional[int] = Field(default=None, sa_column=Column(_BigId, nullable=True))
+    reply_count: int = Field(default=0)
+    last_reply_at: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    edited_at: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    deleted: bool = Field(default=False)
+    reactions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    target_id: Optional[int] = Field(default=None, sa_column=Column(_BigId, nullable=True))
+
+
+class RoomRow(SQLModel, table=True):
+    __tablename__ = "rooms"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=80)
+    kind: str = Field(max_length=16)
+    created_by: Optional[str] = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class RoomMemberRow(SQLModel, table=True):
+    __tablename__ = "room_members"
+
+    room_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=32)
+    agent_mode: Optional[str] = Field(default=None, max_length=16)
+    joined_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ReadPositionRow(SQLModel, table=True):
+    __tablename__ = "read_positions"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    room_id: str = Field(primary_key=True, max_length=64)
+    last_read_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class AgentStatusRow(SQLModel, table=True):
@@ -95,6 +130,7 @@ class RunRow(SQLModel, table=True):
     room_id: str = Field(default="general", max_length=64)
     agent: str = Field(max_length=32)
     reply_to: Optional[int] = Field(default=None, sa_column=Column(_BigId, nullable=True))
+    thread_id: Optional[int] = Field(default=None, sa_column=Column(_BigId, nullable=True))
     status: str = Field(default="running", max_length=16)
     started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     finished_at: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
@@ -157,6 +193,8 @@ class ApprovalAuditRow(SQLModel, table=True):
 
 
 Index("ix_messages_reply_to", MessageRow.__table__.c.reply_to)
+Index("ix_messages_room_id", MessageRow.__table__.c.room_id, MessageRow.__table__.c.id)
+Index("ix_messages_thread_id", MessageRow.__table__.c.thread_id, MessageRow.__table__.c.id)
 Index("ix_runs_status", RunRow.__table__.c.status)
 Index("ix_approvals_status", ApprovalRow.__table__.c.status)
 Index("ix_approval_audit_approval", ApprovalAuditRow.__table__.c.approval_id)

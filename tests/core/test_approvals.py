@@ -105,6 +105,6 @@ def test_the_book_keeps_the_newest_version_and_finds_by_tool_call() -> None:
     newer = decide(approval, "alice", Role.DEVELOPER, "approve", T0)
     book.opened(newer, b"v1")
     book.opened(approval, b"v0")  # a late, older copy does not win
-    assert book.frames() == [b"v1"]
+    assert book.frames() == [("general", b"v1")]
     assert book.for_tool_call("r1", "t1") == newer and book.of_agent("ops") == [newer]
     assert book.closed("ap-1") == newer and len(book) == 0

@@ -157,7 +157,8 @@ def test_late_joiners_get_the_runs_in_progress_from_their_start() -> None:
     for seq, event in enumerate([started(), {"type": "STEP_STARTED", "stepName": "read"}], start=1):
         assert book.delivered(*frame("r1", seq, event))
     assert not book.delivered(*frame("r1", 2, {"type": "STEP_STARTED", "stepName": "read"}))  # a repeat
-    assert [orjson.loads(f)["data"]["seq"] for f in book.frames_in_progress()] == [1, 2]
+    assert [(room, orjson.loads(f)["data"]["seq"]) for room, f in book.frames_in_progress()] == [("general", 1),
+                                                                                                  ("general", 2)]
     assert len(book.snapshot("r1")) == 2
     emit(book, {"type": "STEP_FINISHED", "stepName": "read"}, finished())
     book.delivered(*frame("r1", 3, {"type": "STEP_FINISHED", "stepName": "read"}))
@@ -177,10 +178,12 @@ def test_a_run_accepted_on_another_process_is_replayed_so_this_one_could_continu
 
 def test_queued_requests_are_shown_until_their_run_starts() -> None:
     book = RunBook()
-    book.queued("r9", "files", b"queued-frame")
-    assert book.frames_in_progress() == [b"queued-frame"]
-    book.delivered(*frame("r9", 1, started("r9")))
-    assert book.frames_in_progress() == [frame("r9", 1, started("r9"))[1]]
+    book.queued("r9", "ops-room", b"queued-frame")
+    assert book.frames_in_progress() == [("ops-room", b"queued-frame")]
+    data, encoded = frame("r9", 1, started("r9"))
+    book.delivered({**data, "roomId": "ops-room", "threadId": 4}, encoded)
+    assert book.frames_in_progress() == [("ops-room", encoded)]
+    assert book.get("r9").thread_id == 4
 
 
 @pytest.mark.parametrize(

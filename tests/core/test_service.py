@@ -12,7 +12,8 @@ from server.backends.fanout import MemoryFanout
 from server.backends.ratelimit import MemoryRateLimiter
 from server.core.events import Event
 from server.core.policy import Limits
-from server.core.room import RoomState
+from server.core.rooms import RoomDirectory
+from server.core.view import ChatView
 from server.hub.service import ChatService
 from server.store import MemoryStore
 
@@ -22,20 +23,21 @@ class CountingStore(MemoryStore):
         super().__init__()
         self.exists_calls = 0
 
-    async def message_exists(self, message_id: int) -> bool:
+    async def get_message(self, message_id: int):  # noqa: ANN201
         self.exists_calls += 1
-        return await super().message_exists(message_id)
+        return await super().get_message(message_id)
 
 
 class Harness:
     def __init__(self) -> None:
         self.store = CountingStore()
-        self.room = RoomState()
+        self.view = ChatView()
         self.events: list[Event] = []
         self.tasks: set[asyncio.Task[Any]] = set()
         self.fanout = MemoryFanout()
         self.service = ChatService(
-            self.store, self.fanout, self.room, MemoryRateLimiter(3, 0.0), Limits(max_message_chars=100), self.spawn
+            self.store, self.fanout, self.view, RoomDirectory(), MemoryRateLimiter(3, 0.0),
+            Limits(max_message_chars=100), self.spawn,
         )
 
     def spawn(self, coro: Any, name: str = "") -> asyncio.Task[Any]:
@@ -44,7 +46,7 @@ class Harness:
         return task
 
     def deliver(self, event: Event) -> None:
-        self.room.apply(event)
+        self.view.apply(event)
         if event.kind is MessageType.QUESTION_CLOSED:
             self.service.question_closed(event.data)
         self.events.append(event)
@@ -104,7 +106,7 @@ async def test_a_status_with_a_nul_is_refused_before_anyone_sees_it(chat: Harnes
         await chat.service.set_status("tasks", "working", "bad\x00", None)
     assert chat.events == [] and await chat.store.agent_statuses() == []
     await chat.service.set_status("tasks", "working", "fine", 50)
-    assert chat.kinds() == ["status_update"] and chat.room.statuses["tasks"]["progress"] == 50
+    assert chat.kinds() == ["status_update"] and chat.view.statuses["tasks"]["progress"] == 50
 
 
 async def test_question_ids_are_minted_and_bound_to_agent_and_person(chat: Harness) -> None:

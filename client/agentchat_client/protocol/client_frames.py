@@ -27,7 +27,7 @@ from pydantic import (
 
 from .agui import normalise_event
 from .codec import encode
-from .common import AgentState, ErrorCode, MessageType, ProtocolError
+from .common import AgentMode, AgentState, ErrorCode, MessageType, ProtocolError
 
 __all__ = [
     "ClientPayload",
@@ -46,6 +46,16 @@ __all__ = [
     "AgentQuestionData",
     "QuestionAnswerData",
     "PingData",
+    "RoomId",
+    "RoomCreateData",
+    "RoomRef",
+    "RoomInviteData",
+    "RoomAgentModeData",
+    "DmOpenData",
+    "RoomReadData",
+    "MessageEditData",
+    "MessageDeleteData",
+    "ReactionData",
     "RUN_ID_PATTERN",
     "MAX_TOOL_ARGS_BYTES",
     "AgentEventData",
@@ -92,6 +102,9 @@ Id = Annotated[StrictInt, Field(ge=1, le=MAX_SAFE_INT)]
 """A message id (or the id of anything in the message sequence)."""
 Name = Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
 Number = Union[StrictInt, StrictFloat]
+RoomId = Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
+"""A room's id; omitted (or null) means ``general``, so clients of the original protocol keep working."""
+Emoji = Annotated[StrictStr, Field(min_length=1, max_length=32), AfterValidator(_no_nul)]
 RunId = Annotated[StrictStr, Field(pattern=RUN_ID_PATTERN)]
 ToolCallId = Annotated[StrictStr, Field(min_length=1, max_length=128), AfterValidator(_no_nul)]
 ClientId = Union[
@@ -111,6 +124,9 @@ class AuthData(ClientPayload):
 
 class ChatMessageData(ClientPayload):
     id: ClientId = None
+    roomId: RoomId | None = None
+    threadId: Id | None = None
+    """The root message of the thread this message replies in."""
     text: Text = ""
     mentions: list[Name] = Field(default_factory=list, max_length=100)
     replyTo: Id | None = None
@@ -120,6 +136,8 @@ class ChatMessageData(ClientPayload):
 
 class AgentResponseData(ClientPayload):
     id: ClientId = None
+    roomId: RoomId | None = None
+    threadId: Id | None = None
     text: Text
     replyTo: Id | None = None
     agentStatus: AgentState | None = None
@@ -133,6 +151,8 @@ class AgentResponseData(ClientPayload):
 
 class AgentStreamData(ClientPayload):
     streamId: Name
+    roomId: RoomId | None = None
+    threadId: Id | None = None
     delta: Annotated[StrictStr, Field(max_length=32_000), AfterValidator(_no_nul)] = ""
     replyTo: Id | None = None
     sender: Any = None
@@ -146,16 +166,23 @@ class StatusUpdateData(ClientPayload):
 
 
 class HistoryData(ClientPayload):
+    roomId: RoomId | None = None
+    threadId: Id | None = None
+    """Page this thread (its replies, oldest first) instead of the room's timeline."""
     beforeId: Id | None = None
     limit: StrictInt = Field(50, ge=1, le=200)
 
 
 class SearchData(ClientPayload):
+    roomId: RoomId | None = None
+    """Only this room (the ``in:`` filter); omitted: every room the person can read."""
     query: Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
     limit: StrictInt = Field(50, ge=1, le=200)
 
 
 class TypingData(ClientPayload):
+    roomId: RoomId | None = None
+    threadId: Id | None = None
     typing: StrictBool = True
 
 
@@ -169,6 +196,7 @@ class AgentQuestionData(ClientPayload):
 
     ref: Name | None = None
     questionId: Name | None = None
+    roomId: RoomId | None = None
     to: Name
     text: Annotated[StrictStr, Field(min_length=1, max_length=2000), AfterValidator(_no_nul)]
     choices: list[Annotated[StrictStr, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]] = Field(
@@ -187,6 +215,53 @@ class PingData(ClientPayload):
     pass
 
 
+# --- rooms, threads, edits ---------------------------------------------------------------
+
+
+class RoomCreateData(ClientPayload):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=80), AfterValidator(_no_nul)]
+    kind: Literal["public", "private"] = "public"
+    members: list[Name] = Field(default_factory=list, max_length=200)
+    """People and agents to add besides the creator."""
+
+
+class RoomRef(ClientPayload):
+    roomId: RoomId
+
+
+class RoomInviteData(ClientPayload):
+    roomId: RoomId
+    userId: Name
+
+
+class RoomAgentModeData(ClientPayload):
+    roomId: RoomId
+    agent: Name
+    mode: AgentMode
+
+
+class DmOpenData(ClientPayload):
+    userId: Name
+
+
+class RoomReadData(ClientPayload):
+    roomId: RoomId | None = None
+    lastReadId: Annotated[StrictInt, Field(ge=0, le=MAX_SAFE_INT)]
+
+
+class MessageEditData(ClientPayload):
+    id: Id
+    text: Text
+
+
+class MessageDeleteData(ClientPayload):
+    id: Id
+
+
+class ReactionData(ClientPayload):
+    id: Id
+    emoji: Emoji
+    op: Literal["add", "remove"] = "add"
 # --- runs and approvals ------------------------------------------------------------------
 
 
@@ -201,6 +276,10 @@ class AgentEventData(ClientPayload):
 
     runId: RunId
     replyTo: Id | None = None
+    roomId: RoomId | None = None
+    """With ``RUN_STARTED``: the room of the run (of ``replyTo``); omitted means ``general``."""
+    threadId: Id | None = None
+    """With ``RUN_STARTED``: the thread its answer goes to (the one ``replyTo`` is in)."""
     event: Annotated[dict[str, Any], AfterValidator(_agui_event)]
 
 
@@ -216,6 +295,8 @@ class RunQueuedData(ClientPayload):
 
     runId: RunId
     replyTo: Id
+    roomId: RoomId | None = None
+    threadId: Id | None = None
     position: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1
 
 
@@ -314,6 +395,16 @@ CLIENT_MODELS: dict[MessageType, type[ClientPayload]] = {
     MessageType.AGENT_QUESTION: AgentQuestionData,
     MessageType.QUESTION_ANSWER: QuestionAnswerData,
     MessageType.PING: PingData,
+    MessageType.ROOM_CREATE: RoomCreateData,
+    MessageType.ROOM_JOIN: RoomRef,
+    MessageType.ROOM_LEAVE: RoomRef,
+    MessageType.ROOM_INVITE: RoomInviteData,
+    MessageType.ROOM_AGENT_MODE: RoomAgentModeData,
+    MessageType.DM_OPEN: DmOpenData,
+    MessageType.ROOM_READ: RoomReadData,
+    MessageType.MESSAGE_EDIT: MessageEditData,
+    MessageType.MESSAGE_DELETE: MessageDeleteData,
+    MessageType.REACTION: ReactionData,
     MessageType.AGENT_EVENT: AgentEventData,
     MessageType.RUN_SUBSCRIBE: RunSubscribeData,
     MessageType.RUN_QUEUED: RunQueuedData,

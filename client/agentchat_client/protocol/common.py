@@ -16,6 +16,9 @@ __all__ = [
     "ErrorCode",
     "Role",
     "AgentState",
+    "RoomKind",
+    "AgentMode",
+    "GENERAL",
     "ProtocolError",
     "ApprovalOutcome",
     "USERNAME_PATTERN",
@@ -48,6 +51,22 @@ class MessageType(StrEnum):
     AGENT_QUESTION = "agent_question"
     QUESTION_ANSWER = "question_answer"
     QUESTION_CLOSED = "question_closed"
+    # rooms, threads, edits
+    ROOMS = "rooms"
+    ROOM = "room"
+    ROOM_REMOVED = "room_removed"
+    ROOM_CREATE = "room_create"
+    ROOM_JOIN = "room_join"
+    ROOM_LEAVE = "room_leave"
+    ROOM_INVITE = "room_invite"
+    ROOM_AGENT_MODE = "room_agent_mode"
+    DM_OPEN = "dm_open"
+    ROOM_READ = "room_read"
+    MESSAGE_EDIT = "message_edit"
+    MESSAGE_DELETE = "message_delete"
+    REACTION = "reaction"
+    MESSAGE_UPDATED = "message_updated"
+    # agent runs and approvals
     AGENT_EVENT = "agent_event"
     RUN_SUBSCRIBE = "run_subscribe"
     RUN_QUEUED = "run_queued"
@@ -81,6 +100,27 @@ class Role(StrEnum):
     @property
     def can_post(self) -> bool:
         return self is not Role.VIEWER
+
+
+class RoomKind(StrEnum):
+    PUBLIC = "public"
+    """Anyone may join."""
+    PRIVATE = "private"
+    """Members only, joined by invitation."""
+    DM = "dm"
+    """Two people, or a person and an agent."""
+
+
+class AgentMode(StrEnum):
+    """When an agent answers in a room."""
+
+    MENTION = "mention"
+    ALL = "all"
+    OFF = "off"
+
+
+GENERAL = "general"
+"""The room everyone is in; a frame without ``roomId`` means this room."""
 
 
 class AgentState(StrEnum):

@@ -41,6 +41,12 @@ __all__ = [
     "StopRequest",
     "AgentQuestion",
     "QuestionClosed",
+    "RoomSummary",
+    "RoomsList",
+    "RoomChanged",
+    "RoomRemoved",
+    "RoomRead",
+    "MessageUpdated",
     "AgentEventEnvelope",
     "RunQueued",
     "ApprovalDecisionEntry",
@@ -82,6 +88,17 @@ class ChatMessage(TypedDict):
     isCommand: bool
     replyTo: int | None
     attachments: list[AttachmentInfo]
+    roomId: str
+    threadId: int | None
+    """The root of the thread this message replies in (None: the room's main timeline)."""
+    replyCount: int
+    """Replies in the thread this message is the root of."""
+    lastReplyAt: str | None
+    editedAt: str | None
+    deleted: bool
+    """A deleted message is a tombstone: its text is empty."""
+    reactions: dict[str, list[str]]
+    """Emoji -> the people who reacted with it, in the order they did."""
 
 
 class AgentResponse(TypedDict):
@@ -97,6 +114,17 @@ class AgentResponse(TypedDict):
     attachments: list[AttachmentInfo]
     agentStatus: str | None
     streamId: str | None
+    roomId: str
+    threadId: int | None
+    """The root of the thread this message replies in (None: the room's main timeline)."""
+    replyCount: int
+    """Replies in the thread this message is the root of."""
+    lastReplyAt: str | None
+    editedAt: str | None
+    deleted: bool
+    """A deleted message is a tombstone: its text is empty."""
+    reactions: dict[str, list[str]]
+    """Emoji -> the people who reacted with it, in the order they did."""
     runId: NotRequired[str]
     """The run this answer ends (its steps and tool calls: ``run_subscribe``)."""
 
@@ -184,6 +212,8 @@ class PongFrame(TypedDict):
 
 class AgentStreamEvent(TypedDict):
     streamId: str
+    roomId: str
+    threadId: int | None
     sender: str
     replyTo: int | None
     delta: str
@@ -224,6 +254,8 @@ class UserPresenceFrame(TypedDict):
 
 class TypingNotice(TypedDict):
     userId: str
+    roomId: str
+    threadId: int | None
     typing: bool
     timestamp: str | None
 
@@ -237,6 +269,9 @@ class TypingFrame(TypedDict):
 
 
 class HistoryPage(TypedDict):
+    roomId: str
+    threadId: int | None
+    """Set when this page is a thread's replies (oldest first)."""
     beforeId: int | None
     messages: list[MessageEnvelope]
     hasMore: bool
@@ -289,6 +324,7 @@ class AgentQuestion(TypedDict):
 
     questionId: str
     ref: NotRequired[str]
+    roomId: str
     agent: str
     to: str
     text: str
@@ -317,6 +353,90 @@ class QuestionClosedFrame(TypedDict):
     data: QuestionClosed
 
 
+# --- rooms, threads, edits ----------------------------------------------------------------
+
+
+class RoomSummary(TypedDict):
+    """A room as the person sees it in their list: their unread and mention counts included."""
+
+    roomId: str
+    name: str
+    kind: Literal["public", "private", "dm"]
+    unread: int
+    """Messages in the room's timeline after the person's read position, not their own."""
+    mentions: int
+    """Of those, the ones that mention them."""
+    lastMessageId: int
+    lastReadId: int
+    members: list[str]
+    """Everyone in the room (empty for ``general``, which everyone is in), at most 200."""
+    memberCount: int
+    agentModes: dict[str, str]
+    """Agent -> ``mention`` | ``all`` | ``off`` for the agents in the room."""
+    createdBy: str | None
+
+
+class RoomsList(TypedDict):
+    rooms: list[RoomSummary]
+
+
+class RoomsFrame(TypedDict):
+    type: Literal["rooms"]
+    data: RoomsList
+
+
+class RoomChanged(TypedDict):
+    room: RoomSummary
+
+
+class RoomFrame(TypedDict):
+    type: Literal["room"]
+    data: RoomChanged
+
+
+class RoomRemoved(TypedDict):
+    roomId: str
+    reason: str
+
+
+class RoomRemovedFrame(TypedDict):
+    type: Literal["room_removed"]
+    data: RoomRemoved
+
+
+class RoomRead(TypedDict):
+    roomId: str
+    lastReadId: int
+
+
+class RoomReadFrame(TypedDict):
+    type: Literal["room_read"]
+    data: RoomRead
+
+
+class MessageUpdated(TypedDict):
+    """A message's new state after an edit, a delete, a reaction or a thread reply.
+
+    ``eventId`` comes from the same sequence as message ids: recovery after ``lastMessageId``
+    replays these too, in order."""
+
+    id: int
+    eventId: int
+    roomId: str
+    threadId: int | None
+    text: str
+    editedAt: str | None
+    deleted: bool
+    reactions: dict[str, list[str]]
+    replyCount: int
+    lastReplyAt: str | None
+    by: str
+    timestamp: str | None
+
+
+class MessageUpdatedFrame(TypedDict):
+    type: Literal["message_updated"]
+    data: MessageUpdated
 # --- runs and approvals -----------------------------------------------------------------
 
 
@@ -328,6 +448,8 @@ class AgentEventEnvelope(TypedDict):
     runId: str
     agent: str
     seq: int
+    roomId: str
+    threadId: int | None
     replyTo: int | None
     event: dict[str, Any]
 
@@ -342,6 +464,8 @@ class RunQueued(TypedDict):
 
     runId: str
     agent: str
+    roomId: str
+    threadId: int | None
     replyTo: int | None
     position: int
     timestamp: str | None
@@ -365,6 +489,7 @@ class ApprovalRequest(TypedDict):
 
     approvalId: str
     runId: str
+    roomId: str
     toolCallId: str
     tool: str
     args: dict[str, Any]
@@ -390,6 +515,7 @@ class ApprovalResolved(TypedDict):
 
     approvalId: str
     runId: str
+    roomId: str
     toolCallId: str
     outcome: Literal["approved", "denied", "expired", "cancelled"]
     by: list[str]
@@ -419,6 +545,11 @@ SERVER_FRAME_SHAPES: dict[MessageType, type] = {
     MessageType.STOP_AGENT: StopAgentFrame,
     MessageType.AGENT_QUESTION: AgentQuestionFrame,
     MessageType.QUESTION_CLOSED: QuestionClosedFrame,
+    MessageType.ROOMS: RoomsFrame,
+    MessageType.ROOM: RoomFrame,
+    MessageType.ROOM_REMOVED: RoomRemovedFrame,
+    MessageType.ROOM_READ: RoomReadFrame,
+    MessageType.MESSAGE_UPDATED: MessageUpdatedFrame,
     MessageType.AGENT_EVENT: AgentEventFrame,
     MessageType.RUN_QUEUED: RunQueuedFrame,
     MessageType.APPROVAL_REQUEST: ApprovalRequestFrame,
@@ -443,6 +574,11 @@ ServerFrame = Annotated[
         StopAgentFrame,
         AgentQuestionFrame,
         QuestionClosedFrame,
+        RoomsFrame,
+        RoomFrame,
+        RoomRemovedFrame,
+        RoomReadFrame,
+        MessageUpdatedFrame,
         AgentEventFrame,
         RunQueuedFrame,
         ApprovalRequestFrame,
@@ -488,6 +624,15 @@ def server_envelope(kind: Literal[MessageType.AGENT_QUESTION], data: AgentQuesti
 @overload
 def server_envelope(kind: Literal[MessageType.QUESTION_CLOSED], data: QuestionClosed) -> dict[str, Any]: ...
 @overload
+def server_envelope(kind: Literal[MessageType.ROOMS], data: RoomsList) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.ROOM], data: RoomChanged) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.ROOM_REMOVED], data: RoomRemoved) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.ROOM_READ], data: RoomRead) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.MESSAGE_UPDATED], data: MessageUpdated) -> dict[str, Any]: ...
 def server_envelope(kind: Literal[MessageType.AGENT_EVENT], data: AgentEventEnvelope) -> dict[str, Any]: ...
 @overload
 def server_envelope(kind: Literal[MessageType.RUN_QUEUED], data: RunQueued) -> dict[str, Any]: ...
@@ -531,6 +676,15 @@ def server_frame(kind: Literal[MessageType.AGENT_QUESTION], data: AgentQuestion)
 @overload
 def server_frame(kind: Literal[MessageType.QUESTION_CLOSED], data: QuestionClosed) -> bytes: ...
 @overload
+def server_frame(kind: Literal[MessageType.ROOMS], data: RoomsList) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.ROOM], data: RoomChanged) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.ROOM_REMOVED], data: RoomRemoved) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.ROOM_READ], data: RoomRead) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.MESSAGE_UPDATED], data: MessageUpdated) -> bytes: ...
 def server_frame(kind: Literal[MessageType.AGENT_EVENT], data: AgentEventEnvelope) -> bytes: ...
 @overload
 def server_frame(kind: Literal[MessageType.RUN_QUEUED], data: RunQueued) -> bytes: ...

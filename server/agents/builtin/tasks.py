@@ -211,7 +211,7 @@ class TasksAgent(Agent):
     async def _confirm(self, msg: ParsedMessage, question: str, yes: str) -> bool:
         """Ask the requester; True only for ``yes`` (a timeout is reported in the chat by the hub)."""
         await self.report(AgentState.WORKING, f"Waiting for {msg.sender} to confirm", self._last.progress)
-        answer = await self.ask(msg.sender, question, [yes, "Cancel"], CONFIRM_TIMEOUT, msg.message_id)
+        answer = await self.ask(msg.sender, question, [yes, "Cancel"], CONFIRM_TIMEOUT, msg.message_id, msg.room_id)
         if answer == yes:
             return True
         if answer is not None:

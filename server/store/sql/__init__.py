@@ -9,13 +9,14 @@ from ..base import Store
 from .database import Database, make_engine, migrate
 from .messages import SqlMessages
 from .people import SqlPeople
+from .rooms import SqlRooms
 from .runs import SqlRuns
 from .tasks import SqlTasks
 
 __all__ = ["SqlStore", "Database", "make_engine", "migrate"]
 
 
-class SqlStore(SqlMessages, SqlPeople, SqlTasks, SqlRuns, Store):
+class SqlStore(SqlMessages, SqlRooms, SqlPeople, SqlTasks, SqlRuns, Store):
     def __init__(self, url: str) -> None:
         self.url = url
         self.db = Database(url)

@@ -52,7 +52,8 @@ def _write_events(session: Session, batch: list[Pending]) -> None:
     starts = [run for run, event, _, _ in batch if event.seq == 1]
     if starts:
         session.execute(insert(_RUNS), [
-            {"run_id": r.run_id, "room_id": r.room_id, "agent": r.agent, "reply_to": r.reply_to, "status": RUN_RUNNING,
+            {"run_id": r.run_id, "room_id": r.room_id, "agent": r.agent, "reply_to": r.reply_to,
+             "thread_id": r.thread_id, "status": RUN_RUNNING,
              "started_at": r.started_at, "finished_at": None, "last_seq": 0}
             for r in starts
         ])
@@ -70,8 +71,9 @@ def _write_events(session: Session, batch: list[Pending]) -> None:
 
 
 def _run(row: Any, last_seq: int | None = None) -> Run:
-    return Run(row.run_id, row.agent, row.room_id, row.reply_to, row.status, _aware(row.started_at),  # type: ignore[arg-type]
-               _aware(row.finished_at), last_seq if last_seq is not None else row.last_seq)
+    return Run(row.run_id, row.agent, row.room_id, row.reply_to, row.thread_id, row.status,
+               _aware(row.started_at), _aware(row.finished_at),  # type: ignore[arg-type]
+               last_seq if last_seq is not None else row.last_seq)
 
 
 def _event(row: Any) -> RunEvent:

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("room_id", sa.String(64), nullable=False, server_default="general"),
         sa.Column("agent", sa.String(32), nullable=False),
         sa.Column("reply_to", BigId, nullable=True),
+        sa.Column("thread_id", BigId, nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("started_at", TS, nullable=False),
         sa.Column("finished_at", TS, nullable=True),

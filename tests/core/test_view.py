@@ -6,7 +6,7 @@ import orjson
 
 from agentchat_client.protocol import MessageType
 from server.core.events import Event
-from server.core.room import RoomState
+from server.core.view import ChatView
 
 
 def message(i: int) -> Event:
@@ -19,7 +19,7 @@ def page(ids: range) -> list[dict]:
 
 
 def test_the_newest_page_follows_new_messages_and_is_encoded_once() -> None:
-    room = RoomState(page_size=3)
+    room = ChatView(page_size=3)
     room.load(page(range(1, 3)), has_older=False, last_id=2)
     frame, newest = room.newest_page_frame()
     assert newest == 2 and room.newest_page_frame()[0] is frame, "encoded once until something changes"
@@ -33,22 +33,22 @@ def test_the_newest_page_follows_new_messages_and_is_encoded_once() -> None:
 
 
 def test_replays_are_ignored() -> None:
-    room = RoomState(page_size=5)
+    room = ChatView(page_size=5)
     room.load(page(range(1, 4)), has_older=False, last_id=3)
     room.apply(message(2))
     assert [m["data"]["id"] for m in room.recent] == [1, 2, 3]
 
 
 def test_recent_ids_are_known_without_the_database() -> None:
-    room = RoomState(page_size=2)
+    room = ChatView(page_size=2)
     room.load(page(range(1, 3)), has_older=False, last_id=2)
     room.apply(message(3))
-    assert room.knows(1) and room.knows(3)
-    assert not room.knows(99), "unknown: the store decides"
+    assert room.room_of(1) == "general" and room.room_of(3) == "general"
+    assert room.room_of(99) is None, "unknown: the store decides"
 
 
 def test_statuses_and_questions_follow_their_events() -> None:
-    room = RoomState()
+    room = ChatView()
     status = {"userId": "tasks", "status": "working", "currentTask": "x", "progress": 5, "timestamp": None}
     room.apply(Event(MessageType.STATUS_UPDATE, b"{}", _data=status))
     assert room.statuses["tasks"]["status"] == "working"
@@ -60,7 +60,7 @@ def test_statuses_and_questions_follow_their_events() -> None:
 
 
 def test_an_empty_page_size_keeps_no_page_but_still_counts() -> None:
-    room = RoomState(page_size=0)
+    room = ChatView(page_size=0)
     room.load([], has_older=False, last_id=0)
     room.apply(message(1))
     frame, newest = room.newest_page_frame()

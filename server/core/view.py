@@ -1,9 +1,10 @@
 """What every server process keeps in memory about the chat, kept current from delivered events.
 
-The newest page of messages (so a newcomer's history costs no database read and is encoded once
-until the next message), the newest id, which recent ids exist (a ``replyTo`` to a recent
-message is checked without the database), the agents' statuses and the open questions.
-Events arrive in id order; replays (after a fan-out repair) are recognised and ignored.
+The newest page of ``general`` (so a newcomer's history — what the original protocol's clients
+get — costs no database read and is encoded once until the next change), the newest id of the
+message sequence, which recent messages exist and in which room (a ``replyTo`` to a recent
+message is checked without the database), the agents' statuses and the open questions.  Events
+arrive in id order; replays (after a fan-out repair) are recognised and ignored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import deque
 from typing import Any
 
 from agentchat_client.protocol import (
+    GENERAL,
     HistoryPage,
     MessageType,
     StatusUpdate,
@@ -21,13 +23,13 @@ from agentchat_client.protocol import (
 from .events import Event
 from .questions import Question, QuestionBook
 
-__all__ = ["RoomState"]
+__all__ = ["ChatView"]
 
 KNOWN_IDS_MAX = 4096
 """How many recent message ids are remembered for ``replyTo`` checks without the database."""
 
 
-class RoomState:
+class ChatView:
     def __init__(self, page_size: int = 50) -> None:
         self.page_size = page_size
         self.last_id = 0
@@ -36,7 +38,7 @@ class RoomState:
         self.statuses: dict[str, StatusUpdate] = {}
         self.questions = QuestionBook()
         self._known_ids: deque[int] = deque(maxlen=KNOWN_IDS_MAX)
-        self._known_set: set[int] = set()
+        self._known_rooms: dict[int, str] = {}
         self._page_frame: bytes | None = None
 
     # loading -----------------------------------------------------------------------------
@@ -47,7 +49,7 @@ class RoomState:
             self.recent.extend(newest_page[-self.page_size:])
         self.has_older = has_older or len(newest_page) > self.page_size
         for envelope in newest_page:
-            self._know(envelope["data"]["id"])
+            self._know(envelope["data"]["id"], envelope["data"].get("roomId", GENERAL))
         self.last_id = max(last_id, self.newest_id)
         self._page_frame = None
 
@@ -59,14 +61,15 @@ class RoomState:
     def newest_id(self) -> int:
         return int(self.recent[-1]["data"]["id"]) if self.recent else 0
 
-    def knows(self, message_id: int) -> bool:
-        """True when ``message_id`` is certainly a stored message (False means: ask the store)."""
-        return message_id in self._known_set
+    def room_of(self, message_id: int) -> str | None:
+        """The room of a recent message; None means: not known here, ask the store."""
+        return self._known_rooms.get(message_id)
 
     def newest_page_frame(self) -> tuple[bytes, int]:
         """The ``history`` frame a newcomer gets, encoded once per change, and its newest id."""
         if self._page_frame is None:
-            page: HistoryPage = {"beforeId": None, "messages": list(self.recent), "hasMore": self.has_older}  # type: ignore[typeddict-item]
+            page: HistoryPage = {"roomId": GENERAL, "threadId": None, "beforeId": None,  # type: ignore[typeddict-item]
+                                 "messages": list(self.recent), "hasMore": self.has_older}
             self._page_frame = server_frame(MessageType.HISTORY, page)
         return self._page_frame, self.newest_id
 
@@ -75,6 +78,8 @@ class RoomState:
         kind = event.kind
         if kind in (MessageType.MESSAGE, MessageType.AGENT_RESPONSE):
             self._remember(event)
+        elif kind is MessageType.MESSAGE_UPDATED:
+            self._updated(event)
         elif kind is MessageType.STATUS_UPDATE:
             data = event.data
             self.statuses[data["userId"]] = data  # type: ignore[assignment]
@@ -88,17 +93,39 @@ class RoomState:
         if message_id <= self.last_id:
             return  # a replay of something already known
         self.last_id = message_id
+        data = event.data
+        self._know(message_id, data.get("roomId", GENERAL))
+        if data.get("roomId", GENERAL) != GENERAL or data.get("threadId") is not None:
+            return  # the cached page is general's timeline
         if self.page_size:
             if len(self.recent) == self.recent.maxlen:
                 self.has_older = True
             self.recent.append({"type": event.kind.value, "data": event.data})
         else:
             self.has_older = True
-        self._know(message_id)
         self._page_frame = None
 
-    def _know(self, message_id: int) -> None:
+    def _updated(self, event: Event) -> None:
+        """An edit, delete, reaction or reply count: the cached page shows the new state."""
+        event_id = event.message_id or 0
+        if event_id <= self.last_id:
+            return
+        self.last_id = event_id
+        data = event.data
+        for index, envelope in enumerate(self.recent):
+            current = envelope["data"]
+            if current["id"] == data["id"]:
+                changed = {**current, "text": data["text"], "editedAt": data["editedAt"], "deleted": data["deleted"],
+                           "reactions": data["reactions"], "replyCount": data["replyCount"],
+                           "lastReplyAt": data["lastReplyAt"]}
+                if data["deleted"]:
+                    changed["attachments"] = []
+                self.recent[index] = {"type": envelope["type"], "data": changed}
+                self._page_frame = None
+                return
+
+    def _know(self, message_id: int, room_id: str) -> None:
         if len(self._known_ids) == self._known_ids.maxlen:
-            self._known_set.discard(self._known_ids[0])
+            self._known_rooms.pop(self._known_ids[0], None)
         self._known_ids.append(message_id)
-        self._known_set.add(message_id)
+        self._known_rooms[message_id] = room_id
