@@ -333,3 +333,40 @@ async def test_bad_events_are_invalid_messages(server, bad: dict[str, Any]) -> N
     await files.send("agent_event", bad)
     await files.error("INVALID_MESSAGE")
     await files.close()
+
+
+async def test_a_run_in_a_private_room_stays_in_that_room(server) -> None:
+    alice = await connect_as(server.url, "alice")
+    bob = await connect_as(server.url, "bob")
+    files = await agent(server.url, "files")
+    await alice.send("room_create", {"name": f"ops {next(_ids)}", "kind": "private", "members": ["files"]})
+    room = (await alice.expect("room"))["room"]
+    room_id = room["roomId"]
+    asked = await alice.say("@files check the deploy", roomId=room_id)
+    run_id = new_run()
+    await files.event(run_id, {"type": "RUN_STARTED", "threadId": "x", "runId": run_id}, replyTo=asked["id"])
+    assert "room" in (await files.client.error("INVALID_MESSAGE"))["message"], "replyTo must be in the run's room"
+    await files.event(run_id, {"type": "RUN_STARTED", "threadId": "x", "runId": run_id}, replyTo=asked["id"],
+                      roomId=room_id)
+    await files.tool_call(run_id, "tc1", "deploy", {})
+    first = await run_events(alice, run_id, 4)
+    assert first[0]["roomId"] == room_id and first[0]["event"]["threadId"] == room_id
+    await files.client.send("approval_request", {"runId": run_id, "toolCallId": "tc1", "tool": "deploy",
+                                                 "to": {"role": "developer"}})
+    request = await alice.expect("approval_request", runId=run_id)
+    assert request["roomId"] == room_id
+
+    await bob.send("approval_decision", {"approvalId": request["approvalId"], "decision": "approve"})
+    await bob.error("FORBIDDEN")
+    await bob.send("run_subscribe", {"runId": run_id})
+    await bob.error("NOT_FOUND")
+    carol = await connect_as(server.url, "carol")
+    assert not [f for f in await carol.quiet(0.5) + await bob.quiet(0.1)
+                if f["type"] in ("agent_event", "approval_request") and f["data"].get("runId") == run_id]
+    late = await connect_as(server.url, "alice")  # a member's second tab gets the run and its approval
+    assert [e["seq"] for e in await run_events(late, run_id, 4)] == [1, 2, 3, 4]
+    await late.expect("approval_request", runId=run_id)
+    await alice.send("approval_decision", {"approvalId": request["approvalId"], "decision": "approve"})
+    await files.client.expect("approval_resolved", approvalId=request["approvalId"], outcome="approved")
+    for client in (alice, bob, carol, late, files.client):
+        await client.close()
