@@ -159,10 +159,12 @@ class WebSocketManager:
         attachment_ids: list[str] | tuple[str, ...] = (),
         room_id: str = GENERAL,
         thread_id: int | None = None,
+        run_id: str | None = None,
     ) -> Message:
         return await self._hub().service.post(
             agent, text, MessageType.AGENT_RESPONSE, reply_to=reply_to, agent_status=agent_status,
             stream_id=stream_id, attachment_ids=attachment_ids, room_id=room_id, thread_id=thread_id,
+            extra={"runId": run_id} if run_id else None,
         )
 
     async def set_status(self, agent: str, status: str, current_task: str | None = None,

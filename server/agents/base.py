@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import GENERAL, AgentState
+from agentchat_client.runs import Policies, Run, Tool
 from ..store import Message
 
 if TYPE_CHECKING:
@@ -23,7 +25,10 @@ if TYPE_CHECKING:
     from ..store import Store
     from .manager import AgentManager
 
-__all__ = ["Agent", "AgentError", "Status", "UsageError", "snippet", "strip_mention"]
+__all__ = ["Agent", "AgentError", "Status", "UsageError", "snippet", "strip_mention", "current_run"]
+
+current_run: ContextVar[Run | None] = ContextVar("current_run", default=None)
+"""The run of the message being handled in this task (set by the ``AgentManager``)."""
 
 
 class AgentError(Exception):
@@ -69,6 +74,8 @@ class Agent:
     """Slash commands this agent owns: ``{"task": "/task add <title> — add a task"}``."""
     usage: Sequence[str] = ()
     """Extra help lines shown by ``/help <name>``."""
+    tools: ClassVar[Sequence[Tool]] = ()
+    """What the agent can do, for :meth:`Run.tool_call` (policies) and models (``tools=[...]``)."""
 
     def __init__(self, name: str | None = None, description: str | None = None, role: str | None = None) -> None:
         if name is not None:
@@ -81,6 +88,8 @@ class Agent:
             raise ValueError(f"{type(self).__name__} needs a name")
         self._manager: WebSocketManager | None = None
         self._agents: AgentManager | None = None
+        self.policies = Policies()
+        """Tool policies from the agents config (``[tool_policies.<name>]``); they override the tools' own."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -136,6 +145,24 @@ class Agent:
     async def done_status(self, msg: ParsedMessage) -> Status:
         return Status(AgentState.COMPLETED, f"Answered {msg.sender}", 100)
 
+    # the run --------------------------------------------------------------------------------------
+    @property
+    def run(self) -> Run:
+        """The run of the message being handled: steps, tool calls, streamed text, usage.
+
+        The ``AgentManager`` starts one per handled message and ends it when :meth:`handle` returns
+        (or fails, or is stopped)."""
+        found = current_run.get()
+        if found is None or found.agent != self.name:
+            raise RuntimeError(f"{self.name}: no run in progress here (runs exist while handle() runs)")
+        return found
+
+    def _run_for(self, reply_to: int | None) -> Run | None:
+        found = current_run.get()
+        if found is None or found.agent != self.name or found.finished or found.reply_to != reply_to:
+            return None
+        return found
+
     # talking back -----------------------------------------------------------------------------
     async def reply(
         self,
@@ -165,9 +192,17 @@ class Agent:
         limit = self.manager.settings.max_message_chars
         if len(text) > limit:  # a long answer is cut rather than refused
             text = text[: limit - 24] + "\n…(cut at the limit)"
+        run = self._run_for(reply_to)
+        if run is not None and run.room_id == room_id:
+            # The answer is part of the run (AG-UI watchers see it) and names it (``runId``).
+            if stream_id is None:
+                stream_id = run.take_answer_id() or await run.text(text, answer=False)
+        else:
+            run = None
         return await self.manager.post_agent_response(
             self.name, text, reply_to=reply_to, agent_status=state, stream_id=stream_id,
             attachment_ids=list(attachment_ids), room_id=room_id, thread_id=thread_id,
+            run_id=run.run_id if run is not None else None,
         )
 
     async def report(self, state: AgentState | str, task: str | None = None, progress: float | None = None) -> None:

@@ -5,22 +5,30 @@ TelegramManager hook) to hear messages, ``add_stop_handler`` to hear stop reques
 agents' own ``post_agent_response`` / ``set_status`` / ``ask``.  Every handled message runs in
 its own asyncio task, so a slow agent never blocks the chat or the other agents, and an agent
 that raises is reported ``stuck`` while everything else goes on.
+
+Each handled message is a run (``agentchat_client.runs``: steps, tool calls, streamed text the
+room can watch).  An agent works on one run at a time: a message that arrives meanwhile waits its
+turn, in order, and the room sees it queued (``run_queued``).  Stop cancels the current run
+(``RUN_FINISHED`` with the cancelled outcome); the queued ones then go ahead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentMode, AgentState, is_valid_username
+from agentchat_client.runs import Run, ToolSkipped, new_run_id
 from ..core.rooms import Room
 from ..settings import Settings
-from .base import Agent, AgentError, UsageError, snippet
+from .base import Agent, AgentError, UsageError, current_run, snippet
 from .errors import ConfigError
+from .runs import HubRunSink
 
 if TYPE_CHECKING:
     from ..manager import WebSocketManager
@@ -29,7 +37,20 @@ __all__ = ["AgentManager", "TelegramAgent"]
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 5.0
-MAX_TASKS_PER_AGENT = 16
+MAX_QUEUED_PER_AGENT = 16
+"""Requests that may wait for one agent; one more is answered "busy"."""
+
+
+@dataclass(slots=True)
+class Lane:
+    """One agent's requests: the run it works on, then the ones waiting their turn, in order."""
+
+    current: asyncio.Task[None] | None = None
+    waiting: deque[tuple[ParsedMessage, str]] = field(default_factory=deque)
+
+    @property
+    def busy(self) -> bool:
+        return self.current is not None and not self.current.done()
 
 
 @dataclass(slots=True)
@@ -58,6 +79,7 @@ class AgentManager:
         self.agents: dict[str, Agent] = {}
         self.telegram_agents: dict[str, TelegramAgent] = {}
         self.running: dict[str, set[asyncio.Task[None]]] = {}
+        self.lanes: dict[str, Lane] = {}
         self._stopping: dict[asyncio.Task[None], str] = {}
         self._watchers: set[asyncio.Task[None]] = set()
         self._started = False
@@ -210,32 +232,69 @@ class AgentManager:
         return agent.wants(msg)
 
     def dispatch(self, agent: Agent, msg: ParsedMessage) -> asyncio.Task[None] | None:
-        group = self.running.setdefault(agent.name, set())
-        if len(group) >= MAX_TASKS_PER_AGENT:
-            self._watch(agent.reply(msg, f"I am busy with {len(group)} requests; please try again in a moment.",
-                                    AgentState.WORKING))
+        """Run ``msg`` now, or queue it behind the agent's current run (the room sees it queued)."""
+        lane = self.lanes.setdefault(agent.name, Lane())
+        run_id = new_run_id()
+        if not lane.busy:
+            return self._begin(agent, lane, msg, run_id)
+        if len(lane.waiting) >= MAX_QUEUED_PER_AGENT:
+            self._watch(agent.reply(msg, f"{len(lane.waiting)} requests are already waiting for me; "
+                                         "please try again in a moment.", AgentState.WORKING))
             return None
-        task = asyncio.create_task(self._run(agent, msg), name=f"agent-{agent.name}-{msg.message_id}")
+        lane.waiting.append((msg, run_id))
+        self._watch(self._announce_queued(agent, msg, run_id, len(lane.waiting)))
+        return None
+
+    async def _announce_queued(self, agent: Agent, msg: ParsedMessage, run_id: str, position: int) -> None:
+        hub = self.manager.hub
+        if hub is not None:
+            await self._quietly(hub.runs.queued(agent.name, run_id, msg.message_id, position, msg.room_id,
+                                                msg.thread_id), agent)
+
+    def _begin(self, agent: Agent, lane: Lane, msg: ParsedMessage, run_id: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._run(agent, msg, run_id), name=f"agent-{agent.name}-{msg.message_id}")
+        lane.current = task
+        group = self.running.setdefault(agent.name, set())
         group.add(task)
         task.add_done_callback(group.discard)
+        task.add_done_callback(lambda _: self._next(agent, lane))
         return task
 
-    async def _run(self, agent: Agent, msg: ParsedMessage) -> None:
+    def _next(self, agent: Agent, lane: Lane) -> None:
+        if self._started and lane.waiting and not lane.busy:
+            msg, run_id = lane.waiting.popleft()
+            self._begin(agent, lane, msg, run_id)
+
+    def _new_run(self, agent: Agent, msg: ParsedMessage, run_id: str) -> Run:
+        hub = self.manager.hub
+        assert hub is not None
+        return Run(HubRunSink(hub), agent.name, run_id=run_id, reply_to=msg.message_id, room_id=msg.room_id,
+                   thread_id=msg.thread_id, requester=msg.sender, policies=agent.policies,
+                   tools={t.name: t for t in agent.tools})
+
+    async def _run(self, agent: Agent, msg: ParsedMessage, run_id: str) -> None:
         task = asyncio.current_task()
         assert task is not None
+        run = self._new_run(agent, msg, run_id)
+        token = current_run.set(run)
         try:
+            await run.start()
             await agent.report_status(await agent.working_status(msg))
             await agent.handle(msg)
         except asyncio.CancelledError:
             by = self._stopping.pop(task, None)
+            if by is not None:
+                await self._quietly(agent.reply(msg, f"Stopped by {by}.", AgentState.IDLE), agent)
+            await self._quietly(asyncio.shield(run.cancel()), agent)
             if by is None:
                 raise  # the server is shutting down
-            await self._quietly(agent.reply(msg, f"Stopped by {by}.", AgentState.IDLE), agent)
             return
-        except UsageError as exc:
-            await self._quietly(agent.reply(msg, exc.reason, AgentState.IDLE), agent)
+        except (UsageError, ToolSkipped) as exc:
+            await self._quietly(agent.reply(msg, str(exc), AgentState.IDLE), agent)
+            await self._quietly(run.finish(), agent)
         except AgentError as exc:
             await self._stuck(agent, msg, exc.reason, exc.reason)
+            await self._quietly(run.fail(exc.reason, "AGENT_ERROR"), agent)
             return
         except Exception as exc:
             log.exception("agent %s failed on message %s", agent.name, msg.message_id)
@@ -244,13 +303,15 @@ class AgentManager:
                 agent, msg, f"Failed on message #{msg.message_id} ({kind})",
                 f"Sorry, something went wrong while I worked on this ({kind}); the details are in the server log.",
             )
+            await self._quietly(run.fail(f"The agent failed ({kind})", kind), agent)
             return
-        if self._others_running(agent.name, task):
-            return
+        else:
+            await self._quietly(run.finish(), agent)
+        finally:
+            current_run.reset(token)
+        if self.lanes.get(agent.name, Lane()).waiting:
+            return  # the next request starts now and reports its own status
         await self._quietly(agent.report_status(await agent.done_status(msg)), agent)
-
-    def _others_running(self, name: str, task: asyncio.Task[None]) -> bool:
-        return any(t is not task and not t.done() for t in self.running.get(name, ()))
 
     async def _stuck(self, agent: Agent, msg: ParsedMessage, reason: str, text: str) -> None:
         await self._quietly(agent.report(AgentState.STUCK, snippet(reason, 200)), agent)
@@ -271,7 +332,8 @@ class AgentManager:
 
     # stopping -------------------------------------------------------------------------------------
     def _on_stop(self, agent_name: str, by: str) -> None:
-        """``stop_agent`` from a person: cancel the agent's running work, then report ``idle``."""
+        """``stop_agent`` from a person: cancel the agent's current run, then report ``idle``
+        (requests still waiting go ahead)."""
         agent = self.agents.get(agent_name)
         if agent is None:
             return  # an agent in another process, or a Telegram-style one (not cancellable)
@@ -285,5 +347,7 @@ class AgentManager:
         pending = list(tasks)
         if pending:
             await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
+        if self.lanes.get(agent.name, Lane()).busy:
+            return  # the next request is running and shows its own status
         note = f"Stopped by {by}" if pending else f"Stopped by {by} (nothing was running)"
         await self._quietly(agent.report(AgentState.IDLE, note), agent)
