@@ -96,7 +96,7 @@ async def test_two_people_see_the_same_gap_free_run_with_a_tool_call(server) -> 
     await files.event(run_id, {"type": "TEXT_MESSAGE_START", "messageId": "m1", "role": "assistant"})
     await files.event(run_id, {"type": "TEXT_MESSAGE_CONTENT", "messageId": "m1", "delta": "42 rows"})
     await files.event(run_id, {"type": "TEXT_MESSAGE_END", "messageId": "m1"})
-    await files.client.send("agent_response", {"text": "42 rows", "replyTo": asked["id"], "streamId": "m1",
+    await files.client.send("agent_response", {"text": "42 rows", "replyTo": asked["id"], "streamId": run_id,
                                                "runId": run_id})
     await files.finish(run_id)
 
@@ -113,8 +113,8 @@ async def test_two_people_see_the_same_gap_free_run_with_a_tool_call(server) -> 
     assert seen[0][0]["event"]["threadId"] == "general" and seen[0][0]["event"]["runId"] == run_id
 
     answer = await bob.expect("agent_response", sender="files", replyTo=asked["id"])
-    assert answer["runId"] == run_id and answer["streamId"] == "m1"
-    streamed = await bob.expect("agent_stream", streamId="m1")
+    assert answer["runId"] == run_id and answer["streamId"] == run_id
+    streamed = await bob.expect("agent_stream", streamId=run_id)
     assert streamed["delta"] == "42 rows" and streamed["sender"] == "files", "old clients still see the stream"
     for client in (alice, bob, files.client):
         await client.close()

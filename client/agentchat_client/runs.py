@@ -58,12 +58,14 @@ __all__ = [
     "RunSink",
     "ApprovalResult",
     "Tool",
+    "tool",
     "ToolPolicy",
     "Policies",
     "ToolSkipped",
     "ToolCall",
     "TextStream",
     "MAX_RESULT_CHARS",
+    "result_text",
     "new_run_id",
     "DEFAULT_APPROVERS",
 ]
@@ -170,10 +172,51 @@ class Tool:
             return self.policy
         return ToolPolicy("ask") if self.changes else ToolPolicy("allow")
 
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any], *, name: str | None = None, description: str | None = None,
+                      changes: bool | None = None, policy: ToolPolicy | None = None) -> Tool:
+        """A tool from a plain (or async) function: its name, its docstring, a JSON Schema of its
+        parameters from the signature.  Unless told otherwise it ``changes`` things (so it asks)."""
+        if isinstance(fn, Tool):
+            return fn
+        return cls(
+            name=name or fn.__name__,
+            fn=fn,
+            description=description if description is not None else inspect.cleandoc(fn.__doc__ or ""),
+            parameters=_parameters_schema(fn),
+            changes=changes if changes is not None else bool(getattr(fn, "changes", True)),
+            policy=policy,
+        )
+
     def openai_schema(self) -> dict[str, Any]:
         """The tool as OpenAI-compatible endpoints take it (``tools=[...]``)."""
         return {"type": "function", "function": {"name": self.name, "description": self.description,
                                                  "parameters": dict(self.parameters)}}
+
+
+def _parameters_schema(fn: Callable[..., Any]) -> dict[str, Any]:
+    from pydantic import create_model
+
+    fields: dict[str, Any] = {}
+    for param in inspect.signature(fn).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        annotation = param.annotation if param.annotation is not inspect.Parameter.empty else Any
+        default = param.default if param.default is not inspect.Parameter.empty else ...
+        fields[param.name] = (annotation, default)
+    schema = create_model(f"{fn.__name__}_args", **fields).model_json_schema()
+    schema.pop("title", None)
+    return schema
+
+
+def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, description: str | None = None,
+         changes: bool = True, policy: ToolPolicy | None = None) -> Any:
+    """Decorator: ``@tool(changes=False)`` marks a read-only function a tool (it runs without asking)."""
+
+    def wrap(inner: Callable[..., Any]) -> Tool:
+        return Tool.from_function(inner, name=name, description=description, changes=changes, policy=policy)
+
+    return wrap(fn) if fn is not None else wrap
 
 
 class Policies:
@@ -240,7 +283,8 @@ class ToolSkipped(Exception):
         self.by = by
 
 
-def _result_text(value: Any) -> str:
+def result_text(value: Any) -> str:
+    """A tool's return value as the text of its ``TOOL_CALL_RESULT`` (JSON unless a string; cut when long)."""
     if isinstance(value, str):
         text = value
     else:
@@ -315,7 +359,7 @@ class ToolCall:
         except Exception as exc:
             await self.result(f"Error: {type(exc).__name__}: {exc}")
             raise
-        await self.result(_result_text(value))
+        await self.result(result_text(value))
         return value
 
 

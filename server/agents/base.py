@@ -194,9 +194,11 @@ class Agent:
             text = text[: limit - 24] + "\n…(cut at the limit)"
         run = self._run_for(reply_to)
         if run is not None and run.room_id == room_id:
-            # The answer is part of the run (AG-UI watchers see it) and names it (``runId``).
-            if stream_id is None:
-                stream_id = run.take_answer_id() or await run.text(text, answer=False)
+            # The answer is part of the run (AG-UI watchers see it) and names it (``runId``).  The
+            # run's text reaches old clients as ``agent_stream`` with the run id as ``streamId``.
+            if run.take_answer_id() is None:
+                await run.text(text, answer=False)
+            stream_id = stream_id or run.run_id
         else:
             run = None
         return await self.manager.post_agent_response(

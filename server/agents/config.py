@@ -1,8 +1,10 @@
 """The agents config file (``AGENTCHAT_AGENTS_CONFIG``): TOML or JSON, a list of agents.
 
-Each entry is either an LLM agent (``model`` + ``system_prompt``) or Python code (``entry =
-"package.module:attr"``): an ``Agent`` subclass, or a TelegramManager-era factory called with
-the manager.  A mistake stops the server with the file, the entry and the field named.
+Each entry is either an LLM agent (``model`` + ``system_prompt``, optionally ``tools``: Python
+functions it may call) or Python code (``entry = "package.module:attr"``): an ``Agent`` subclass,
+or a TelegramManager-era factory called with the manager.  A top-level ``[tool_policies.<agent>]``
+table says, per tool, ``ask`` / ``allow`` / ``deny`` and who approves.  A mistake stops the server
+with the file, the entry and the field named.
 """
 
 from __future__ import annotations
@@ -15,29 +17,54 @@ from pathlib import Path
 from typing import Any
 
 from agentchat_client.protocol import is_valid_username
+from agentchat_client.runs import Policies, Tool
 from ..settings import Settings
 from .base import Agent
 from .errors import ConfigError
 from .llm import LLMAgent, LLMSpec
 from .manager import TelegramAgent
 
-__all__ = ["ConfigError", "load_agents", "parse_agents"]
+__all__ = ["ConfigError", "load_agents", "parse_agents", "load_tool_policies", "parse_tool_policies"]
 
 LLM_FIELDS = {"name", "model", "system_prompt", "description", "base_url", "api_key", "api_key_env",
-              "temperature", "max_tokens", "context_messages", "timeout"}
+              "temperature", "max_tokens", "context_messages", "timeout", "tools", "max_tool_rounds"}
 CODE_FIELDS = {"name", "entry", "description", "role"}
 
 
-def load_agents(path: Path, settings: Settings) -> list[Agent | TelegramAgent]:
+def _read(path: Path) -> Any:
     try:
         raw = path.read_text("utf-8")
     except OSError as exc:
         raise ConfigError(f"AGENTCHAT_AGENTS_CONFIG: cannot read {path}: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(raw) if path.suffix.lower() != ".json" else json.loads(raw)
+        return tomllib.loads(raw) if path.suffix.lower() != ".json" else json.loads(raw)
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise ConfigError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'TOML'}: {exc}") from None
-    return parse_agents(data, settings, str(path))
+
+
+def load_agents(path: Path, settings: Settings) -> list[Agent | TelegramAgent]:
+    return parse_agents(_read(path), settings, str(path))
+
+
+def load_tool_policies(path: Path) -> dict[str, Policies]:
+    return parse_tool_policies(_read(path), str(path))
+
+
+def parse_tool_policies(data: Any, where: str = "agents config") -> dict[str, Policies]:
+    """``[tool_policies.<agent>]``: tool name (or ``"*"``) -> ``"ask"`` | ``"allow"`` | ``"deny"`` or
+    ``{policy = "ask", approve = {...}, expires_in_seconds = 600}``."""
+    table = data.get("tool_policies") if isinstance(data, dict) else None
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: tool_policies must be a table of agent name -> table of tool -> policy")
+    policies: dict[str, Policies] = {}
+    for agent, tools in table.items():
+        try:
+            policies[str(agent)] = Policies.parse(tools, f"tool_policies.{agent}")
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return policies
 
 
 def parse_agents(data: Any, settings: Settings, where: str = "agents config") -> list[Agent | TelegramAgent]:
@@ -56,8 +83,30 @@ def parse_agents(data: Any, settings: Settings, where: str = "agents config") ->
         if "entry" in entry:
             agents.append(_code_agent(entry, label))
         else:
-            agents.append(LLMAgent(_llm_spec(entry, settings, label)))
+            agents.append(LLMAgent(_llm_spec(entry, settings, label), _tools(entry.get("tools"), label)))
     return agents
+
+
+def _tools(value: Any, label: str) -> list[Tool]:
+    """``tools = ["package.module:function", ...]``: Python functions (or ``@tool`` objects) a model may call."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and ":" in v for v in value):
+        raise ConfigError(f"{label}: 'tools' is a list of \"package.module:function\"")
+    tools: list[Tool] = []
+    for target in value:
+        module_name, _, attr = target.partition(":")
+        try:
+            obj = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"{label}: cannot load tool {target}: {exc}") from None
+        if not callable(obj) and not isinstance(obj, Tool):
+            raise ConfigError(f"{label}: tool {target} is not a function")
+        tools.append(obj if isinstance(obj, Tool) else Tool.from_function(obj))
+    names = [t.name for t in tools]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{label}: two tools share a name ({', '.join(sorted(n for n in set(names) if names.count(n) > 1))})")
+    return tools
 
 
 def _check_fields(entry: dict[str, Any], allowed: set[str], label: str) -> None:
@@ -89,6 +138,7 @@ def _llm_spec(entry: dict[str, Any], settings: Settings, label: str) -> LLMSpec:
             max_tokens=None if entry.get("max_tokens") is None else int(entry["max_tokens"]),
             context_messages=max(1, min(200, int(entry.get("context_messages", 20)))),
             timeout=float(entry.get("timeout", 120.0)),
+            max_tool_rounds=max(1, min(50, int(entry.get("max_tool_rounds", 8)))),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{label}: {exc}") from None

@@ -1,30 +1,37 @@
 """``LLMAgent``: an agent answered by a model behind an OpenAI-compatible endpoint.
 
-The answer streams into the chat as ``agent_stream`` deltas (one ``streamId``), then arrives
-complete as an ``agent_response`` with the same ``streamId``, which is what gets stored.
-The recent conversation is sent as context, each person's line prefixed with their name.
+Each answer is a run the room can watch: the model's reasoning (when it sends any) as
+``REASONING_*`` events, its answer as a streamed text message, and the tools it calls (the
+endpoint's streamed ``tool_calls``) as ``TOOL_CALL_START`` / ``ARGS`` / ``END``; each call then
+goes through its policy (``ask`` waits for the room's approval), runs, and its
+``TOOL_CALL_RESULT`` goes back to the model, for up to ``max_tool_rounds`` rounds.  Clients of the
+original protocol see the text as ``agent_stream`` deltas and the final ``agent_response`` (the
+one that is stored), as before.  The recent conversation is sent as context, each person's line
+prefixed with their name.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
+import json
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState
+from agentchat_client.runs import Run, TextStream, Tool, ToolCall, ToolSkipped, result_text
 from ..store import Message
 from .base import Agent, AgentError, Status
-from .llm_client import LLMError, stream_chat
+from .llm_client import ChatDelta, LLMError, stream_chat
 
 __all__ = ["LLMAgent", "LLMSpec"]
 
 FLUSH_SECONDS = 0.05
-"""Deltas arriving closer together than this are sent as one frame."""
+"""Deltas arriving closer together than this are sent as one event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +46,100 @@ class LLMSpec:
     max_tokens: int | None = None
     context_messages: int = 20
     timeout: float = 120.0
+    max_tool_rounds: int = 8
+    """Model calls that may end in tool calls before the agent gives up on an answer."""
+
+
+@dataclass(slots=True)
+class _PendingCall:
+    """A tool call being streamed: started in the run once its name is known."""
+
+    call_id: str | None = None
+    name: str | None = None
+    buffered: str = ""
+    call: ToolCall | None = None
+
+
+@dataclass(slots=True)
+class _Round:
+    """What one model call produced, and the run's open text or reasoning block meanwhile."""
+
+    run: Run
+    text: str = ""
+    reasoning: str = ""
+    calls: dict[int, _PendingCall] = field(default_factory=dict)
+    _block: Any = None
+    _stream: TextStream | None = None
+    _kind: str = ""
+    _pending: str = ""
+    _flushed: float = 0.0
+
+    async def _switch(self, kind: str) -> TextStream | None:
+        if self._kind == kind:
+            return self._stream
+        await self.close()
+        if kind in ("text", "reasoning"):
+            self._block = self.run.message() if kind == "text" else self.run.reasoning()
+            self._stream = await self._block.__aenter__()
+            self._kind = kind
+        return self._stream
+
+    async def write(self, kind: str, piece: str) -> None:
+        await self._switch(kind)
+        self._pending += piece
+        if kind == "text":
+            self.text += piece
+        else:
+            self.reasoning += piece
+        now = time.monotonic()
+        if now - self._flushed >= FLUSH_SECONDS:
+            await self.flush()
+            self._flushed = now
+
+    async def flush(self) -> None:
+        if self._stream is not None and self._pending:
+            pending, self._pending = self._pending, ""
+            await self._stream.write(pending)
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._block is not None:
+            block, self._block, self._stream, self._kind = self._block, None, None, ""
+            await block.__aexit__(None, None, None)
+
+    async def tool(self, delta: ChatDelta) -> None:
+        await self.close()
+        pending = self.calls.setdefault(delta.index, _PendingCall())
+        pending.call_id = pending.call_id or delta.call_id
+        pending.name = pending.name or delta.name
+        pending.buffered += delta.text
+        if pending.call is None and pending.name:
+            pending.call = await self.run.start_tool_call(pending.name, pending.call_id)
+        if pending.call is not None and pending.buffered:
+            buffered, pending.buffered = pending.buffered, ""
+            await pending.call.args(buffered)
+
+    async def finish(self) -> list[ToolCall]:
+        await self.close()
+        calls = []
+        for index in sorted(self.calls):
+            pending = self.calls[index]
+            if pending.call is None:
+                pending.call = await self.run.start_tool_call(pending.name or "unknown", pending.call_id)
+            if pending.buffered:
+                await pending.call.args(pending.buffered)
+            await pending.call.end()
+            calls.append(pending.call)
+        return calls
 
 
 class LLMAgent(Agent):
     role = "LLM assistant"
 
-    def __init__(self, spec: LLMSpec) -> None:
+    def __init__(self, spec: LLMSpec, tools: Sequence[Tool] = ()) -> None:
         super().__init__(spec.name, spec.description or f"Answers with the {spec.model} model.")
         self.spec = spec
+        self.tools = tuple(tools)  # type: ignore[misc]
         self._http: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
@@ -82,8 +175,11 @@ class LLMAgent(Agent):
             messages.append({"role": "user", "content": f"{msg.sender}: {msg.text}"})
         return messages
 
-    def payload(self, messages: list[dict[str, str]]) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.spec.model, "messages": messages}
+    def payload(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.spec.model, "messages": messages,
+                                "stream_options": {"include_usage": True}}
+        if self.tools:
+            body["tools"] = [t.openai_schema() for t in self.tools]
         if self.spec.temperature is not None:
             body["temperature"] = self.spec.temperature
         if self.spec.max_tokens is not None:
@@ -95,28 +191,79 @@ class LLMAgent(Agent):
             raise AgentError("No model endpoint is configured: set AGENTCHAT_LLM_BASE_URL (e.g. http://localhost:11434/v1).")
         if self._http is None:
             raise AgentError("I am not started yet; try again in a moment.")
-        payload = self.payload(await self.context(msg))
-        stream_id = "s-" + secrets.token_hex(6)
-        text, pending, last_flush = "", "", 0.0
+        run = self.run
+        messages: list[dict[str, Any]] = list(await self.context(msg))
+        answer, streamed = "", ""
         try:
-            async for piece in stream_chat(self._http, self.spec.base_url, self.spec.api_key, payload):
-                text += piece
-                pending += piece
-                now = time.monotonic()
-                if now - last_flush >= FLUSH_SECONDS:
-                    self.stream(stream_id, pending, msg.message_id, msg.room_id, msg.thread_id)
-                    pending, last_flush = "", now
-            if pending:
-                self.stream(stream_id, pending, msg.message_id, msg.room_id, msg.thread_id)
+            for round_number in range(1, self.spec.max_tool_rounds + 1):
+                current = _Round(run)
+                try:
+                    await self._stream_round(current, self.payload(messages))
+                finally:
+                    streamed = current.text
+                    calls = await current.finish()
+                answer = current.text
+                if not calls:
+                    break
+                messages.append({"role": "assistant", "content": current.text or None, "tool_calls": [
+                    {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.args_text or "{}"}}
+                    for c in calls
+                ]})
+                for call in calls:
+                    messages.append({"role": "tool", "tool_call_id": call.call_id, "content": await self._execute(call)})
+                if round_number == self.spec.max_tool_rounds:
+                    answer = answer or f"I stopped after {round_number} rounds of tool calls without an answer."
         except LLMError as exc:
             raise AgentError(str(exc)) from None
         except asyncio.CancelledError:
-            if text:  # close the partial answer the clients are showing
-                await asyncio.shield(self._finish(msg, text + " …", stream_id, AgentState.IDLE))
+            if streamed:  # close the partial answer the clients are showing
+                await asyncio.shield(self._finish(msg, streamed + " …", AgentState.IDLE))
             raise
-        if not text.strip():
+        if not answer.strip():
             raise AgentError(f"The model {self.spec.model} returned an empty answer.")
-        await self._finish(msg, text, stream_id, AgentState.COMPLETED)
+        await self._finish(msg, answer, AgentState.COMPLETED)
 
-    async def _finish(self, msg: ParsedMessage, text: str, stream_id: str, status: AgentState) -> None:
-        await self.reply(msg, text, status, stream_id=stream_id)  # cut to the message limit by ``say``
+    async def _stream_round(self, current: _Round, payload: dict[str, Any]) -> None:
+        assert self._http is not None
+        async for delta in stream_chat(self._http, self.spec.base_url, self.spec.api_key, payload):
+            if delta.kind in ("text", "reasoning"):
+                await current.write(delta.kind, delta.text)
+            elif delta.kind == "tool":
+                await current.tool(delta)
+            elif delta.kind == "usage" and delta.usage:
+                self._count(current.run, delta.usage)
+
+    def _count(self, run: Run, usage: dict[str, Any]) -> None:
+        def number(value: Any) -> int | None:
+            return value if isinstance(value, int) and value >= 0 else None
+
+        details = usage.get("completion_tokens_details") if isinstance(usage.get("completion_tokens_details"), dict) else {}
+        cached = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
+        run.usage(model=self.spec.model, input_tokens=number(usage.get("prompt_tokens")),
+                  output_tokens=number(usage.get("completion_tokens")), total_tokens=number(usage.get("total_tokens")),
+                  reasoning_tokens=number(details.get("reasoning_tokens")),
+                  cached_input_tokens=number(cached.get("cached_tokens")))
+
+    async def _execute(self, call: ToolCall) -> str:
+        """Run one call the model made (its policy first); what the model reads back."""
+        if call.tool is None:
+            message = f"Error: there is no tool named {call.name!r}"
+            await call.result(message)
+            return message
+        try:
+            args = json.loads(call.args_text or "{}")
+        except ValueError:
+            args = None
+        if not isinstance(args, dict):
+            message = "Error: the arguments are not a JSON object"
+            await call.result(message)
+            return message
+        try:
+            return result_text(await call.execute(args))
+        except ToolSkipped as exc:
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - the model reads the error and may try otherwise
+            return f"Error: {type(exc).__name__}: {exc}"
+
+    async def _finish(self, msg: ParsedMessage, text: str, status: AgentState) -> None:
+        await self.reply(msg, text, status)  # cut to the message limit by ``say``

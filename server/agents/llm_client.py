@@ -3,17 +3,23 @@
 Ollama, vLLM, llama.cpp's server, LM Studio and OpenAI all speak it: POST the messages with
 ``"stream": true`` and read Server-Sent Events, one ``data: {json}`` line per chunk, ending with
 ``data: [DONE]``.  Every failure becomes an :class:`LLMError` whose message a person can act on.
+
+Each chunk becomes :class:`ChatDelta`\ s: answer text, reasoning (``reasoning_content``, as
+DeepSeek, vLLM and llama.cpp send it, or ``reasoning``, as Ollama and OpenRouter do), pieces of
+tool calls (``tool_calls[i]``: an id and name first, then the arguments' JSON in fragments), and
+the token usage of the final chunk (``stream_options.include_usage``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import httpx
 
-__all__ = ["LLMError", "chat_url", "stream_chat"]
+__all__ = ["LLMError", "ChatDelta", "chat_url", "stream_chat", "deltas_of"]
 
 
 class LLMError(Exception):
@@ -39,23 +45,56 @@ def _error_detail(body: bytes) -> str:
     return str(data)[:200]
 
 
-def _delta(chunk: dict[str, Any]) -> str:
+@dataclass(frozen=True, slots=True)
+class ChatDelta:
+    """One piece of a streamed answer."""
+
+    kind: Literal["text", "reasoning", "tool", "usage"]
+    text: str = ""
+    index: int = 0
+    """Which tool call (``tool``): the model may call several at once."""
+    call_id: str | None = None
+    name: str | None = None
+    usage: dict[str, Any] | None = None
+
+
+def deltas_of(chunk: dict[str, Any]) -> list[ChatDelta]:
+    """The deltas in one decoded chunk (or in a whole non-streamed answer)."""
     if "error" in chunk:
         raise LLMError(f"The model endpoint reported an error: {_error_detail(json.dumps(chunk).encode())}")
+    out: list[ChatDelta] = []
     choices = chunk.get("choices") or []
-    if not choices:
-        return ""
-    choice = choices[0]
-    piece = (choice.get("delta") or {}).get("content")
-    if piece is None:  # a server that ignored "stream" and sent the whole message
-        piece = (choice.get("message") or {}).get("content")
-    return piece or ""
+    if choices and isinstance(choices[0], dict):
+        choice = choices[0]
+        delta = choice.get("delta")
+        if not isinstance(delta, dict):  # a server that ignored "stream" and sent the whole message
+            delta = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            out.append(ChatDelta("reasoning", reasoning))
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            out.append(ChatDelta("text", content))
+        for position, call in enumerate(delta.get("tool_calls") or ()):
+            if not isinstance(call, dict):
+                continue
+            function = call.get("function") if isinstance(call.get("function"), dict) else {}
+            arguments = function.get("arguments")
+            out.append(ChatDelta(
+                "tool", arguments if isinstance(arguments, str) else "" if arguments is None else json.dumps(arguments),
+                index=call["index"] if isinstance(call.get("index"), int) else position,
+                call_id=call.get("id") if isinstance(call.get("id"), str) else None,
+                name=function.get("name") if isinstance(function.get("name"), str) else None,
+            ))
+    if isinstance(chunk.get("usage"), dict):
+        out.append(ChatDelta("usage", usage=chunk["usage"]))
+    return out
 
 
 async def stream_chat(
     http: httpx.AsyncClient, base_url: str, api_key: str, payload: dict[str, Any]
-) -> AsyncIterator[str]:
-    """Yield the answer's text pieces as the endpoint produces them."""
+) -> AsyncIterator[ChatDelta]:
+    """Yield the answer's pieces (text, reasoning, tool calls, usage) as the endpoint produces them."""
     url = chat_url(base_url)
     headers = {"Accept": "text/event-stream"}
     if api_key:
@@ -69,9 +108,11 @@ async def stream_chat(
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 raw = await response.aread()
                 try:
-                    yield _delta(json.loads(raw))
+                    whole = json.loads(raw)
                 except ValueError:
                     raise LLMError("The model endpoint did not answer with JSON or a stream") from None
+                for delta in deltas_of(whole if isinstance(whole, dict) else {}):
+                    yield delta
                 return
             async for line in response.aiter_lines():
                 if not line.startswith("data:"):
@@ -83,9 +124,9 @@ async def stream_chat(
                     chunk = json.loads(data)
                 except ValueError:
                     continue
-                piece = _delta(chunk)
-                if piece:
-                    yield piece
+                if isinstance(chunk, dict):
+                    for delta in deltas_of(chunk):
+                        yield delta
     except httpx.ConnectError:
         raise LLMError(f"Cannot reach the model endpoint at {url}: is it running?") from None
     except httpx.TimeoutException:

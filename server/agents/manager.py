@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentMode, AgentState, is_valid_username
-from agentchat_client.runs import Run, ToolSkipped, new_run_id
+from agentchat_client.runs import Policies, Run, ToolSkipped, new_run_id
 from ..core.rooms import Room
 from ..settings import Settings
 from .base import Agent, AgentError, UsageError, current_run, snippet
@@ -88,7 +88,7 @@ class AgentManager:
 
     def _load_defaults(self) -> None:
         from .builtin import BUILTINS
-        from .config import load_agents
+        from .config import load_agents, load_tool_policies
 
         for name in self.settings.builtin_agents:
             make = BUILTINS.get(name)
@@ -104,6 +104,23 @@ class AgentManager:
                 self.add_telegram_agent(entry.name, entry.factory, entry.description, entry.role)
             else:
                 self._put(entry)
+        self.apply_policies(load_tool_policies(self.settings.agents_config), str(self.settings.agents_config))
+
+    def apply_policies(self, policies: dict[str, Policies], where: str = "tool_policies") -> None:
+        """Give each in-process agent its tools' policies; a policy for a tool the agent does not
+        have is a mistake (a typo must not leave a dangerous tool on its default)."""
+        for name, table in policies.items():
+            agent = self.agents.get(name)
+            if agent is None:
+                log.warning("%s: tool_policies.%s names no agent hosted here; out-of-process agents set "
+                            "their own policies (AgentClient(policies=...))", where, name)
+                continue
+            known = {t.name for t in agent.tools}
+            unknown = sorted(set(table.by_tool) - known - {"*"})
+            if known and unknown:
+                raise ConfigError(f"{where}: tool_policies.{name}: {name} has no tool {', '.join(unknown)} "
+                                  f"(its tools: {', '.join(sorted(known))})")
+            agent.policies = table
 
     # adding agents ----------------------------------------------------------------------------
     def _put(self, agent: Agent) -> None:

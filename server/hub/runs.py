@@ -178,13 +178,14 @@ class RunService:
         self.store.queue_run_event(record, RunEvent(state.run_id, seq, stamped, utc_now()), self._committed)
 
     def _committed(self, run: Run, stored: RunEvent) -> None:
-        """After the commit: broadcast the event (and, for old clients, a text delta as ``agent_stream``)."""
+        """After the commit: broadcast the event (and, for old clients, text as ``agent_stream``
+        deltas whose ``streamId`` is the run id: the run's final answer names it too)."""
         data, frame = agent_event_frame(run, stored.seq, stored.event)
         self.publish(Event(MessageType.AGENT_EVENT, frame, room=run.room_id, _data=dict(data)))
         event = stored.event
         if event.get("type") == EventType.TEXT_MESSAGE_CONTENT.value and event.get("delta"):
-            self.stream(run.agent, str(event["messageId"]), str(event["delta"]), run.reply_to, run.room_id,
-                        run.thread_id)
+            # Clients of the original protocol see the run's text as one stream, named by the run.
+            self.stream(run.agent, run.run_id, str(event["delta"]), run.reply_to, run.room_id, run.thread_id)
         if stored.type in TERMINAL_EVENTS:
             self._records.pop(run.run_id, None)
 
