@@ -4,7 +4,7 @@ Ollama, vLLM, llama.cpp's server, LM Studio and OpenAI all speak it: POST the me
 ``"stream": true`` and read Server-Sent Events, one ``data: {json}`` line per chunk, ending with
 ``data: [DONE]``.  Every failure becomes an :class:`LLMError` whose message a person can act on.
 
-Each chunk becomes :class:`ChatDelta`\ s: answer text, reasoning (``reasoning_content``, as
+Each chunk becomes :class:`ChatDelta` values: answer text, reasoning (``reasoning_content``, as
 DeepSeek, vLLM and llama.cpp send it, or ``reasoning``, as Ollama and OpenRouter do), pieces of
 tool calls (``tool_calls[i]``: an id and name first, then the arguments' JSON in fragments), and
 the token usage of the final chunk (``stream_options.include_usage``).
