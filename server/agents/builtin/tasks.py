@@ -2,16 +2,20 @@
 
 Every change posts a ``status_update`` whose ``progress`` is the share of tasks done, so the
 whole team sees the board move.  Destructive or surprising changes (deleting, clearing, finishing
-someone else's task) ask the requester to confirm first: the human-in-the-loop flow.
+someone else's task) ask the requester to confirm first: the human-in-the-loop flow.  Every change
+is a tool call of the run (``add_task``, ``assign_task``...), so the room sees what changed; they
+run without an approval (the person asked for them), unless ``tool_policies.tasks`` says ``ask``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
 
 from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState, is_valid_username
+from agentchat_client.runs import Tool, ToolPolicy
 from ...settings import Settings
 from ...store import Task
 from ..base import Agent, Status, UsageError, snippet, strip_mention
@@ -31,6 +35,22 @@ USAGE = (
     "The same words work after a mention: `@tasks add Ship v1 @bob`."
 )
 _ID = re.compile(r"^#?(\d{1,12})$")
+T = TypeVar("T")
+_ASKED_FOR = ToolPolicy("allow")
+"""The person's command is the request: no approval unless the config asks for one."""
+
+
+def _change(name: str, description: str) -> Tool:
+    return Tool(name, description=description, changes=True, policy=_ASKED_FOR)
+
+
+def _view(value: Any) -> Any:
+    """What a board change returned, as its tool result shows it."""
+    if isinstance(value, Task):
+        return {"id": value.id, "title": value.title, "state": value.state, "assignee": value.assignee}
+    if value is None:
+        return {"found": False}
+    return value
 _TRAILING_ASSIGNEE = re.compile(r"\s+@([A-Za-z0-9_][A-Za-z0-9_-]{0,31})$")
 
 
@@ -60,6 +80,15 @@ class TasksAgent(Agent):
         "tasks": "`/tasks`: list the open tasks",
     }
     usage = tuple(USAGE.splitlines())
+    tools: ClassVar[tuple[Tool, ...]] = (
+        _change("add_task", "Add a task to the board"),
+        _change("assign_task", "Assign a task to someone"),
+        _change("start_task", "Move a task to doing"),
+        _change("finish_task", "Mark a task done"),
+        _change("reopen_task", "Move a task back to todo"),
+        _change("delete_task", "Remove a task from the board (after the requester confirms)"),
+        _change("clear_done", "Remove every done task (after the requester confirms)"),
+    )
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
@@ -94,6 +123,17 @@ class TasksAgent(Agent):
         self._last = await self.board.summary()
         await self.report_status(self._board_status(self._last))
 
+    async def _change(self, tool: str, args: dict[str, Any], action: Callable[[], Awaitable[T]]) -> T:
+        """A board change as a tool call of the run: the room sees what changed, and its policy applies."""
+        done: list[T] = []
+
+        async def change(**_: Any) -> Any:
+            done.append(await action())
+            return _view(done[0])
+
+        await self.run.tool_call(tool, args, change)
+        return done[0]
+
     # commands ------------------------------------------------------------------------------------
     async def handle(self, msg: ParsedMessage) -> None:
         if msg.command == "tasks":
@@ -119,7 +159,8 @@ class TasksAgent(Agent):
             raise UsageError("A task needs a title: `/task add Ship v1`.")
         if len(title) > MAX_TITLE:
             raise UsageError(f"That title is {len(title)} characters; keep it under {MAX_TITLE}.")
-        task = await self.board.add(title, msg.sender, assignee)
+        task = await self._change("add_task", {"title": title, "assignee": assignee},
+                                  lambda: self.board.add(title, msg.sender, assignee))
         await self._publish_progress()
         who = f", assigned to @{assignee}" if assignee else ""
         await self.reply(msg, f"Added {_named(task)}{who}. {self._last.describe()}.")
@@ -153,16 +194,18 @@ class TasksAgent(Agent):
         if len(words) != 2 or not words[1].startswith("@") or not is_valid_username(words[1][1:]):
             raise UsageError("Use `/task assign <id> @name`.")
         task = await self._need(words[0])
-        updated = await self.board.update(task.id, assignee=words[1][1:])  # type: ignore[arg-type]
+        updated = await self._change("assign_task", {"id": task.id, "assignee": words[1][1:]},
+                                     lambda: self.board.update(task.id, assignee=words[1][1:]))  # type: ignore[arg-type]
         assert updated is not None
         await self._publish_progress()
         await self.reply(msg, f"{_named(updated)} is now assigned to @{updated.assignee}.")
 
     async def _start(self, msg: ParsedMessage, rest: str) -> None:
         task = await self._need(rest.split()[0] if rest else "")
-        updated = await self.board.update(
-            task.id, state=TaskState.DOING, assignee=None if task.assignee else msg.sender  # type: ignore[arg-type]
-        )
+        assignee = None if task.assignee else msg.sender
+        updated = await self._change("start_task", {"id": task.id, "assignee": assignee or task.assignee},
+                                     lambda: self.board.update(task.id, state=TaskState.DOING,  # type: ignore[arg-type]
+                                                               assignee=assignee))
         assert updated is not None
         await self._publish_progress()
         await self.reply(msg, f"{_named(updated)} is in progress (@{updated.assignee}).")
@@ -176,7 +219,8 @@ class TasksAgent(Agent):
             question = f"#{task.id} {task.title} is assigned to @{task.assignee}. Mark it done anyway?"
             if not await self._confirm(msg, question, "Mark done"):
                 return
-        updated = await self.board.update(task.id, state=TaskState.DONE)  # type: ignore[arg-type]
+        updated = await self._change("finish_task", {"id": task.id},
+                                     lambda: self.board.update(task.id, state=TaskState.DONE))  # type: ignore[arg-type]
         if updated is None:
             raise UsageError(f"#{task.id} was deleted meanwhile.")
         await self._publish_progress()
@@ -184,7 +228,8 @@ class TasksAgent(Agent):
 
     async def _reopen(self, msg: ParsedMessage, rest: str) -> None:
         task = await self._need(rest.split()[0] if rest else "")
-        await self.board.update(task.id, state=TaskState.TODO)  # type: ignore[arg-type]
+        await self._change("reopen_task", {"id": task.id},
+                           lambda: self.board.update(task.id, state=TaskState.TODO))  # type: ignore[arg-type]
         await self._publish_progress()
         await self.reply(msg, f"Reopened {_named(task)}. {self._last.describe()}.")
 
@@ -192,7 +237,8 @@ class TasksAgent(Agent):
         task = await self._need(rest.split()[0] if rest else "")
         if not await self._confirm(msg, f"Delete task #{task.id} {task.title}?", "Delete"):
             return
-        if await self.board.delete(task.id) is None:  # type: ignore[arg-type]
+        if await self._change("delete_task", {"id": task.id},
+                              lambda: self.board.delete(task.id)) is None:  # type: ignore[arg-type]
             raise UsageError(f"#{task.id} was already deleted.")
         await self._publish_progress()
         await self.reply(msg, f"Deleted {_named(task)}. {self._last.describe()}.")
@@ -204,7 +250,7 @@ class TasksAgent(Agent):
             return
         if not await self._confirm(msg, f"Remove {'the done task' if summary.done == 1 else f'the {summary.done} done tasks'} from the board?", "Remove"):
             return
-        removed = await self.board.clear_done()
+        removed = await self._change("clear_done", {}, lambda: self.board.clear_done())
         await self._publish_progress()
         await self.reply(msg, f"Removed {plural(removed, 'done task')}. {self._last.describe()}.")
 
