@@ -13,6 +13,12 @@ own task, with ``working`` / ``completed`` / ``stuck`` status reported around it
 in-process agent.  A ``stop_agent`` frame cancels the running handlers.  When the connection
 drops, the client reconnects with ``lastMessageId`` and handles what it missed, once.
 Connecting, resuming and back-off are :class:`~agentchat_client.connection.Connection`'s.
+
+Each handled message is a run the room can watch (``agent.current_run``: steps, tool calls with their
+policies and approvals, streamed text, usage; see :mod:`agentchat_client.runs`), sent as
+``agent_event`` frames.  The agent works on one message at a time: the others wait their turn,
+in order, and the room sees them queued.  An approval it waits for survives a reconnect (and a
+server restart): the request is sent again and the server answers with where it stands.
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ import asyncio
 import dataclasses
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Self
 
 from .connection import AuthError, Connection, NotConnected
 from .message import ParsedMessage, to_parsed
-from .protocol import GENERAL, AgentMode, AgentState, MessageType
+from .protocol import GENERAL, AgentMode, AgentState, EventType, MessageType
+from .runs import ApprovalResult, Policies, Run, Tool, ToolCall, ToolPolicy, ToolSkipped, current_run, new_run_id
 from .session import Backoff, ClientSession
 
 __all__ = ["AgentClient", "AuthError", "Handler"]
@@ -35,6 +43,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[ParsedMessage], Awaitable[None]]
 SEND_WAIT_SECONDS = 10.0
 """A handler that speaks while the link is down waits this long for it to come back."""
+MAX_QUEUED = 16
+"""Messages that may wait for the agent; one more is answered "busy"."""
+APPROVAL_GRACE_SECONDS = 60.0
+"""Past an approval's expiry plus this, with no word from the server, it counts as expired."""
 
 
 class AgentClient:
@@ -52,6 +64,8 @@ class AgentClient:
         reconnect: bool = True,
         min_backoff: float = 0.5,
         max_backoff: float = 30.0,
+        tools: Sequence[Tool] = (),
+        policies: Policies | Mapping[str, ToolPolicy | str | Mapping[str, Any]] | None = None,
     ) -> None:
         self.url = url
         self.name = name
@@ -75,6 +89,15 @@ class AgentClient:
         self._running: set[asyncio.Task[None]] = set()
         self._stopping: dict[asyncio.Task[None], str] = {}
         self._questions: dict[str, asyncio.Future[str | None]] = {}
+        self.tools = {t.name: t for t in tools}
+        """What the handler may call with ``agent.current_run.tool_call(name, args)`` (and give a model)."""
+        self.policies = policies if isinstance(policies, Policies) else Policies.parse(policies or {}, "policies")
+        """Per tool: ``ask`` / ``allow`` / ``deny`` and who approves (the agent's own; the server's
+        config is for in-process agents)."""
+        self._current: asyncio.Task[None] | None = None
+        self._waiting: deque[tuple[ParsedMessage, str]] = deque()
+        self._approvals: dict[tuple[str, str], _PendingApproval] = {}
+        self._sink = _SocketSink(self)
 
     # settings that may change while running -------------------------------------------------
     @property
@@ -188,6 +211,11 @@ class AgentClient:
             future = self._questions.pop(str(data.get("ref") or data.get("questionId")), None)
             if future is not None and not future.done():
                 future.set_result(data.get("answer") if data.get("status") == "answered" else None)
+        elif kind == MessageType.APPROVAL_RESOLVED:
+            pending = self._approvals.get((str(data.get("runId")), str(data.get("toolCallId"))))
+            if pending is not None and not pending.future.done():
+                pending.future.set_result(ApprovalResult(str(data.get("approvalId")), str(data.get("outcome")),
+                                                         tuple(data.get("by") or ())))
         elif kind == MessageType.ERROR:
             log.warning("%s: server says %s: %s", self.name, data.get("code"), data.get("message"))
 
@@ -204,39 +232,99 @@ class AgentClient:
         self.welcome = data
         # Everything up to where this link resumes was handled before (or predates the agent).
         self._handled_upto = self._session.last_message_id or 0
+        for pending in self._approvals.values():  # where do the requests we wait for stand now?
+            if not pending.future.done():
+                self._background(self._quietly(self._send(MessageType.APPROVAL_REQUEST, pending.frame)))
 
     # running handlers ----------------------------------------------------------------------------------
+    @property
+    def current_run(self) -> Run:
+        """The run of the message being handled (inside the handler): steps, tool calls, text, usage.
+
+        (``run()`` is what connects and serves.)"""
+        found = current_run.get()
+        if found is None or found.agent != self.name:
+            raise RuntimeError(f"{self.name}: no run in progress here (runs exist while the handler runs)")
+        return found
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None and not self._current.done()
+
     def _dispatch(self, msg: ParsedMessage) -> None:
-        task = asyncio.create_task(self._run(msg), name=f"{self.name}-{msg.message_id}")
+        """Handle ``msg`` now, or queue it behind the current run (the room sees it queued)."""
+        run_id = new_run_id()
+        if not self.busy:
+            self._begin(msg, run_id)
+            return
+        if len(self._waiting) >= MAX_QUEUED:
+            self._background(self._quietly(self.reply(
+                msg, f"{len(self._waiting)} requests are already waiting for me; please try again in a moment.",
+                AgentState.WORKING)))
+            return
+        self._waiting.append((msg, run_id))
+        self._background(self._quietly(self._send(MessageType.RUN_QUEUED, {
+            "runId": run_id, "replyTo": msg.message_id, "roomId": msg.room_id, "threadId": msg.thread_id,
+            "position": len(self._waiting)})))
+
+    def _begin(self, msg: ParsedMessage, run_id: str) -> None:
+        task = asyncio.create_task(self._run(msg, run_id), name=f"{self.name}-{msg.message_id}")
+        self._current = task
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        task.add_done_callback(self._next)
+
+    def _next(self, _: asyncio.Task[None]) -> None:
+        if self._waiting and not self.busy:
+            msg, run_id = self._waiting.popleft()
+            self._begin(msg, run_id)
+
+    def _background(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _run(self, msg: ParsedMessage) -> None:
+    async def _run(self, msg: ParsedMessage, run_id: str) -> None:
         assert self._handler is not None
         task = asyncio.current_task()
         assert task is not None
+        run = Run(self._sink, self.name, run_id=run_id, reply_to=msg.message_id, room_id=msg.room_id,
+                  thread_id=msg.thread_id, requester=msg.sender, policies=self.policies, tools=self.tools)
+        token = current_run.set(run)
         try:
+            await run.start()
             if self.auto_status:
                 await self.status(AgentState.WORKING, f"Answering {msg.sender}")
             await self._handler(msg)
         except asyncio.CancelledError:
             by = self._stopping.pop(task, None)
+            if by is not None:
+                await self._quietly(self.reply(msg, f"Stopped by {by}.", AgentState.IDLE))
+            await self._quietly(asyncio.shield(run.cancel()))
             if by is None:
                 raise
-            await self._quietly(self.reply(msg, f"Stopped by {by}.", AgentState.IDLE))
             return
+        except ToolSkipped as exc:
+            await self._quietly(self.reply(msg, str(exc), AgentState.IDLE))
+            await self._quietly(run.finish())
         except Exception as exc:
             log.exception("%s: handler failed on message %s", self.name, msg.message_id)
             reason = f"Failed on message #{msg.message_id} ({type(exc).__name__})"
             await self._quietly(self.status(AgentState.STUCK, reason))
             await self._quietly(self.reply(
                 msg, f"Sorry, something went wrong while I worked on this ({type(exc).__name__}).", AgentState.STUCK))
+            await self._quietly(run.fail(f"The handler failed ({type(exc).__name__})", type(exc).__name__))
             return
-        if self.auto_status and not any(t is not task and not t.done() for t in self._running):
+        else:
+            await self._quietly(run.finish())
+        finally:
+            current_run.reset(token)
+        if self.auto_status and not self._waiting:
             await self._quietly(self.status(AgentState.COMPLETED, f"Answered {msg.sender}", 100))
 
     def _stop(self, by: str) -> None:
-        tasks = [t for t in self._running if not t.done()]
+        """Stop cancels the current run; messages waiting their turn go ahead."""
+        tasks = [self._current] if self._current is not None and not self._current.done() else []
         for task in tasks:
             self._stopping[task] = by
             task.cancel()
@@ -246,6 +334,8 @@ class AgentClient:
         async def report() -> None:
             if tasks:
                 await asyncio.wait(tasks, timeout=5)
+            if self.busy:
+                return  # the next message is being handled
             note = f"Stopped by {by}" if tasks else f"Stopped by {by} (nothing was running)"
             await self._quietly(self.status(AgentState.IDLE, note))
 
@@ -273,16 +363,29 @@ class AgentClient:
         self, msg: ParsedMessage, text: str, status: AgentState | str | None = AgentState.COMPLETED,
         *, stream_id: str | None = None, attachments: Sequence[str] = (),
     ) -> None:
-        """Answer ``msg`` with an ``agent_response`` (``replyTo`` = its id), in its room and thread."""
-        await self.send_response(text, msg.message_id, status, stream_id=stream_id, attachments=attachments,
-                                 room_id=msg.room_id, thread_id=msg.thread_id)
+        """Answer ``msg`` with an ``agent_response`` (``replyTo`` = its id), in its room and thread.
+
+        Inside the handler the answer belongs to the run: it names it (``runId``), and its text is
+        in the run (streamed before with ``agent.current_run.message()``, or sent now)."""
+        run = current_run.get()
+        if run is None or run.agent != self.name or run.finished or run.reply_to != msg.message_id:
+            await self.send_response(text, msg.message_id, status, stream_id=stream_id, attachments=attachments,
+                                     room_id=msg.room_id, thread_id=msg.thread_id)
+            return
+        if run.take_answer_id() is None:
+            await run.text(text, answer=False)
+        await self.send_response(text, msg.message_id, status, stream_id=stream_id or run.run_id,
+                                 attachments=attachments, room_id=msg.room_id, thread_id=msg.thread_id,
+                                 run_id=run.run_id)
 
     async def send_response(
         self, text: str, reply_to: int | None = None, status: AgentState | str | None = None,
         *, stream_id: str | None = None, attachments: Sequence[str] = (), room_id: str = GENERAL,
-        thread_id: int | None = None,
+        thread_id: int | None = None, run_id: str | None = None,
     ) -> None:
         data: dict[str, Any] = {"text": text, "replyTo": reply_to, "roomId": room_id, "threadId": thread_id}
+        if run_id is not None:
+            data["runId"] = run_id
         if status is not None:
             data["agentStatus"] = AgentState(status).value
         if stream_id is not None:
@@ -326,3 +429,37 @@ class AgentClient:
             return None
         finally:
             self._questions.pop(question_id, None)
+
+
+@dataclasses.dataclass(slots=True)
+class _PendingApproval:
+    frame: dict[str, Any]
+    future: asyncio.Future[ApprovalResult]
+
+
+class _SocketSink:
+    """The run API over the socket: ``agent_event`` and ``approval_request`` frames."""
+
+    def __init__(self, client: AgentClient) -> None:
+        self.client = client
+
+    async def emit(self, run: Run, event: dict[str, Any]) -> None:
+        data: dict[str, Any] = {"runId": run.run_id, "event": event}
+        if event.get("type") == EventType.RUN_STARTED.value:
+            data.update(replyTo=run.reply_to, roomId=run.room_id, threadId=run.thread_id)
+        await self.client._send(MessageType.AGENT_EVENT, data)
+
+    async def request_approval(self, run: Run, call: ToolCall, args: Mapping[str, Any], reason: str | None,
+                               to: Mapping[str, Any], expires_in: float) -> ApprovalResult:
+        key = (run.run_id, call.call_id)
+        frame = {"runId": run.run_id, "toolCallId": call.call_id, "tool": call.name, "args": dict(args),
+                 "reason": reason, "to": dict(to), "expiresInSeconds": expires_in}
+        pending = _PendingApproval(frame, asyncio.get_running_loop().create_future())
+        self.client._approvals[key] = pending
+        try:
+            await self.client._send(MessageType.APPROVAL_REQUEST, frame)
+            return await asyncio.wait_for(asyncio.shield(pending.future), expires_in + APPROVAL_GRACE_SECONDS)
+        except TimeoutError:
+            return ApprovalResult("", "expired")
+        finally:
+            self.client._approvals.pop(key, None)

@@ -23,6 +23,7 @@ import inspect
 import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -68,12 +69,17 @@ __all__ = [
     "result_text",
     "new_run_id",
     "DEFAULT_APPROVERS",
+    "current_run",
 ]
 
 MAX_RESULT_CHARS = 16_000
 """A tool result longer than this is cut in the run (the tool's return value is not)."""
 DEFAULT_APPROVERS: dict[str, Any] = {"role": "developer", "quorum": 1}
 """Who approves an ``ask`` tool when its policy names nobody: any developer (or admin) of the room."""
+
+
+current_run: ContextVar[Run | None] = ContextVar("current_run", default=None)
+"""The run of the message being handled in this task (set around the handler)."""
 
 
 def new_run_id() -> str:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import GENERAL, AgentState
-from agentchat_client.runs import Policies, Run, Tool
+from agentchat_client.runs import Policies, Run, Tool, current_run
 from ..store import Message
 
 if TYPE_CHECKING:
@@ -27,8 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Agent", "AgentError", "Status", "UsageError", "snippet", "strip_mention", "current_run"]
 
-current_run: ContextVar[Run | None] = ContextVar("current_run", default=None)
-"""The run of the message being handled in this task (set by the ``AgentManager``)."""
 
 
 class AgentError(Exception):
