@@ -24,7 +24,9 @@ from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 
 from agentchat_client import protocol as p
-from .auth import Identity, TokenError, verify_token
+from .accounts import CLOSE_ACCOUNT_DISABLED, CLOSE_SESSION_ENDED, AccountChange, AccountError, AccountService
+from .accounts.errors import AccountDisabled
+from .auth import Identity
 from .fanout import Event, Fanout
 from .presence import Presence
 from agentchat_client.protocol import ErrorCode, MessageType, ProtocolError, Role
@@ -106,8 +108,11 @@ class ChatHub:
         fanout: Fanout,
         presence: Presence,
         limiter: RateLimiter,
+        *,
+        accounts: AccountService,
     ) -> None:
         self.settings = settings
+        self.accounts = accounts
         self.secret = secret
         self.store = store
         self.fanout = fanout
@@ -148,6 +153,7 @@ class ChatHub:
         self.last_id = await self.store.latest_id()
         await self.presence.start(self._presence_changed)
         await self.fanout.start(self.deliver)
+        self.accounts.subscribe(self._account_changed)
         self.spawn(self._sweep_slow_clients(), name="slow-client-sweep")
         # Shared presence (Redis): other processes list our agents, online while we live.
         hosted = {name: info.description for name, info in self.agents.items() if info.in_process}
@@ -227,9 +233,9 @@ class ChatHub:
             await self._auth_failed(client, ErrorCode.MISSING_USER_ID, "userId is required")
             return
         try:
-            identity = verify_token(self.secret, data.token, data.userId)
-        except TokenError as exc:
-            await self._auth_failed(client, ErrorCode.AUTH_FAILED, str(exc))
+            identity = await self.accounts.authenticate(data.token, data.userId)
+        except AccountError as exc:
+            await self._auth_failed(client, ErrorCode.AUTH_FAILED, exc.message)
             return
         is_agent = identity.role is Role.AGENT
         if identity.user_id not in self.roster:
@@ -373,6 +379,46 @@ class ChatHub:
                 "role": member.role if member else None, "isAgent": member.is_agent if member else user_id in self.agents}
         self.publish(MessageType.USER_PRESENCE, data)
 
+    # account changes: the one place the hub meets the accounts service after auth ---------------
+    def _account_changed(self, change: AccountChange) -> None:
+        """Accounts service callback: carry the change to every process through the fan-out."""
+        self.publish(MessageType.ACCOUNT_UPDATED, change.frame_data(), target_user=change.user_id)  # type: ignore[arg-type]
+
+    def apply_account_change(self, data: dict[str, Any]) -> None:
+        """On every process, before the frame goes out: apply a change to the user's connections.
+
+        The role changes at once (the next frame is judged by it); a disabled account's sockets
+        close with 4003.  Every other connection of the user is re-checked against the accounts
+        service, so a revoked session or agent key closes with 4001 within a database read.
+        """
+        user_id, disabled = data["userId"], bool(data.get("disabled"))
+        member = self.roster.get(user_id)
+        if member is not None:
+            member.role = data["role"]
+        for client in list(self.by_user.get(user_id, ())):
+            identity = client.identity
+            if identity is None:
+                continue
+            if disabled:
+                self.spawn(client.ws.close(CLOSE_ACCOUNT_DISABLED, "account disabled"))
+                continue
+            if identity.role is not Role.AGENT and data.get("role") in Role.__members__.values():
+                client.identity = Identity(identity.user_id, Role(data["role"]), identity.session_id, identity.key_id)
+            self.spawn(self._recheck(client))
+
+    async def _recheck(self, client: Client) -> None:
+        identity = client.identity
+        if identity is None:
+            return
+        try:
+            client.identity = await self.accounts.recheck(identity)
+        except AccountDisabled:
+            await client.ws.close(CLOSE_ACCOUNT_DISABLED, "account disabled")
+        except AccountError:
+            await client.ws.close(CLOSE_SESSION_ENDED, "session ended")
+        except Exception:
+            log.exception("could not re-check %s's connection", identity.user_id)
+
     # publishing and delivery ------------------------------------------------------------------
     def publish(
         self,
@@ -409,6 +455,8 @@ class ChatHub:
                 waiter.set_result(data.get("answer") if data.get("status") == "answered" else None)
         elif kind is MessageType.USER_PRESENCE:
             self._note_presence(event.data)
+        elif kind is MessageType.ACCOUNT_UPDATED:
+            self.apply_account_change(event.data)
         elif kind is MessageType.STOP_AGENT:
             agent, by = event.data["agent"], event.data.get("by", "")
             for callback in list(self.stop_callbacks):

@@ -22,6 +22,7 @@ from sqlalchemy import event, func, insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, create_engine, select
 
+from ..accounts.names import name_key
 from .base import Page, Store
 from .models import AgentStatusRow, Attachment, Message, User
 
@@ -131,7 +132,12 @@ class SqlStore(Store):
         return await asyncio.get_running_loop().run_in_executor(self._writer_pool, job)
 
     async def run(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` on the writer thread and commit (features with their own tables)."""
         return await self._write(work)
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` on a reader thread, without committing."""
+        return await self._read(work)
 
     # messages ----------------------------------------------------------------------------
     async def append(self, draft: Message, on_commit: Callable[[Message], None] | None = None) -> Message:
@@ -253,6 +259,7 @@ class SqlStore(Store):
             humans = s.exec(select(func.count()).select_from(User).where(col(User.is_agent).is_(False))).one()
             user = User(
                 name=name,
+                name_key=name_key(name),
                 password_hash=password_hash,
                 role="admin" if (not is_agent and humans == 0) else role,
                 is_agent=is_agent,
@@ -266,7 +273,7 @@ class SqlStore(Store):
         def work(s: Session) -> User:
             user = s.get(User, name)
             if user is None:
-                user = User(name=name, role=role, is_agent=is_agent)
+                user = User(name=name, name_key=name_key(name), role=role, is_agent=is_agent)
                 s.add(user)
             elif is_agent and not user.is_agent:
                 user.is_agent = True

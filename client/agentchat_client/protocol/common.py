@@ -47,6 +47,7 @@ class MessageType(StrEnum):
     AGENT_QUESTION = "agent_question"
     QUESTION_ANSWER = "question_answer"
     QUESTION_CLOSED = "question_closed"
+    ACCOUNT_UPDATED = "account_updated"
 
 
 class ErrorCode(StrEnum):

@@ -41,6 +41,7 @@ __all__ = [
     "StopRequest",
     "AgentQuestion",
     "QuestionClosed",
+    "AccountUpdated",
     "SERVER_FRAME_SHAPES",
     "SERVER_FRAME",
     "ServerFrame",
@@ -306,6 +307,22 @@ class QuestionClosedFrame(TypedDict):
     data: QuestionClosed
 
 
+# --- accounts ---------------------------------------------------------------------------
+
+
+class AccountUpdated(TypedDict):
+    """Sent to a user's own connections when an admin (or the user) changed the account."""
+
+    userId: str
+    role: Literal["admin", "developer", "viewer", "agent"]
+    disabled: bool
+
+
+class AccountUpdatedFrame(TypedDict):
+    type: Literal["account_updated"]
+    data: AccountUpdated
+
+
 # --- the whole set ----------------------------------------------------------------------
 
 SERVER_FRAME_SHAPES: dict[MessageType, type] = {
@@ -324,6 +341,7 @@ SERVER_FRAME_SHAPES: dict[MessageType, type] = {
     MessageType.STOP_AGENT: StopAgentFrame,
     MessageType.AGENT_QUESTION: AgentQuestionFrame,
     MessageType.QUESTION_CLOSED: QuestionClosedFrame,
+    MessageType.ACCOUNT_UPDATED: AccountUpdatedFrame,
 }
 """Every frame a server sends, by type."""
 
@@ -344,6 +362,7 @@ ServerFrame = Annotated[
         StopAgentFrame,
         AgentQuestionFrame,
         QuestionClosedFrame,
+        AccountUpdatedFrame,
     ],
     Field(discriminator="type"),
 ]
@@ -384,6 +403,8 @@ def server_envelope(kind: Literal[MessageType.STOP_AGENT], data: StopRequest) ->
 def server_envelope(kind: Literal[MessageType.AGENT_QUESTION], data: AgentQuestion) -> dict[str, Any]: ...
 @overload
 def server_envelope(kind: Literal[MessageType.QUESTION_CLOSED], data: QuestionClosed) -> dict[str, Any]: ...
+@overload
+def server_envelope(kind: Literal[MessageType.ACCOUNT_UPDATED], data: AccountUpdated) -> dict[str, Any]: ...
 def server_envelope(kind: MessageType, data: Any) -> dict[str, Any]:
     """``{"type": kind, "data": data}``, with ``data`` checked (by mypy) against ``kind``'s shape."""
     return {"type": kind.value, "data": data}
@@ -419,6 +440,8 @@ def server_frame(kind: Literal[MessageType.STOP_AGENT], data: StopRequest) -> by
 def server_frame(kind: Literal[MessageType.AGENT_QUESTION], data: AgentQuestion) -> bytes: ...
 @overload
 def server_frame(kind: Literal[MessageType.QUESTION_CLOSED], data: QuestionClosed) -> bytes: ...
+@overload
+def server_frame(kind: Literal[MessageType.ACCOUNT_UPDATED], data: AccountUpdated) -> bytes: ...
 def server_frame(kind: MessageType, data: Any) -> bytes:
     """The encoded frame (UTF-8 JSON; send it as a text frame)."""
     return encode({"type": kind.value, "data": data})
