@@ -256,7 +256,7 @@ class AccountService:
         if token.startswith(cred.AGENT_KEY):
             return await self._authenticate_key(token, user_id, now)
         try:
-            claims = read_token(self.config.secret, token)
+            claims = read_token(self.config.secret, token, now)
         except TokenError as exc:
             raise Unauthorized(str(exc)) from None
         if user_id is not None and claims.user_id != user_id:
