@@ -10,7 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..state.auth import AuthState
-from .backend_url import backend_url
+from .backend_url import native_form
 
 __all__ = ["auth_form", "auth_card", "field"]
 
@@ -74,7 +74,7 @@ def auth_form(title: str, button: str, route: str, footer: rx.Component, autocom
               with_invite: bool = False) -> rx.Component:
     return auth_card(
         title,
-        rx.el.form(
+        native_form(
             rx.vstack(
                 field("Username", "username", autocomplete="username", default=AuthState.form_username,
                       focus=True, max_length=32),
@@ -86,7 +86,7 @@ def auth_form(title: str, button: str, route: str, footer: rx.Component, autocom
                 spacing="4",
                 width="100%",
             ),
-            action=backend_url(route),
+            action=AuthState.form_base + route,
             method="post",
             # Remount when the query changes, so a returned error re-fills the name field.
             key=AuthState.form_username + AuthState.form_error,

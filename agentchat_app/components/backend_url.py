@@ -1,8 +1,11 @@
-"""URLs of the app's own backend routes (``/auth/*``, ``/files/*``) as the page must use them.
+"""Reaching the app's own backend routes (``/auth/*``, ``/files/*``) from the page.
 
-The page reaches the backend the way Reflex's own socket does (``getBackendURL``: a ``localhost``
-API URL is rewritten to the page's host name), so the session cookie set by ``/auth/*`` is sent
-on the Reflex socket and on downloads alike.
+The page must reach the backend the way Reflex's own socket does (``getBackendURL``: a
+``localhost`` API URL is rewritten to the page's host name), so the session cookie set by
+``/auth/*`` is sent on the Reflex socket and on downloads alike.  Forms use
+``AuthState.form_base`` (the socket's Host, known to the backend); scripts compute the same
+origin in the browser with :func:`backend_origin_js`.  Pre-rendered HTML cannot know it: React
+does not patch attributes during hydration.
 """
 
 from __future__ import annotations
@@ -10,24 +13,11 @@ from __future__ import annotations
 import json
 
 import reflex as rx
-from reflex.constants import Dirs
-from reflex.utils.imports import ImportVar
-from reflex.vars.base import VarData
+from reflex_components_core.el.elements.base import BaseHTML
 
-__all__ = ["backend_url", "backend_origin_js"]
+__all__ = ["backend_origin_js", "native_form"]
 
 _SAME_DOMAIN = ["localhost", "0.0.0.0", "::", "0:0:0:0:0:0:0:0"]
-
-
-def backend_url(path: str) -> rx.Var[str]:
-    """A frontend expression for ``<backend origin><path>`` (for a form's ``action``)."""
-    return rx.Var(
-        _js_expr=f"(getBackendURL(env.UPLOAD).origin + {json.dumps(path)})",
-        _var_data=VarData(imports={
-            f"$/{Dirs.STATE_PATH}": [ImportVar(tag="getBackendURL")],
-            "$/env.json": [ImportVar(tag="env", is_default=True)],
-        }),
-    ).to(str)
 
 
 def backend_origin_js() -> str:
@@ -38,3 +28,14 @@ def backend_origin_js() -> str:
         "u.hostname = window.location.hostname; if (window.location.protocol === 'https:') "
         "{ u.protocol = 'https:'; u.port = ''; } } return u.origin; })()"
     )
+
+
+class NativeForm(BaseHTML):
+    """A plain ``<form>`` the browser submits itself (``rx.form`` always prevents that)."""
+
+    tag = "form"
+    action: rx.Var[str]
+    method: rx.Var[str]
+
+
+native_form = NativeForm.create

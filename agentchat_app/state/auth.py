@@ -28,6 +28,9 @@ class AuthState(rx.State):
     """On ``/signup?invite=...``: the invite credential, posted back with the form."""
     reset_token: str = ""
     reset_done: bool = False
+    form_base: str = ""
+    """Origin of this backend as the browser reaches it (its Reflex socket's Host): the forms post
+    there, so the cookie lands on the host that the socket, and so this state, will see."""
     _access_token: str = ""
     _access_expires: float = 0.0
 
@@ -70,6 +73,9 @@ class AuthState(rx.State):
     @rx.event
     async def redirect_if_signed_in(self):
         """On /login and /signup: show the form's error from the query; a signed-in person goes to the chat."""
+        headers = self.router.headers
+        scheme = "https" if (headers.origin or self.router.url.origin).startswith("https") else "http"
+        self.form_base = f"{scheme}://{headers.host}" if headers.host else ""
         params = self.router.url.query_parameters
         self.form_error = str(params.get("error", ""))[:300]
         self.form_username = str(params.get("username", ""))[:64]
