@@ -208,6 +208,10 @@ class ChatSession:
         """An admin changed my account: the new role applies now (a viewer's composer turns read-only)."""
         if data.get("userId") != self.me or not isinstance(data.get("role"), str):
             return Changes()
+        if data.get("disabled"):  # the server closes the socket next; leave the chat now
+            self.connection = ConnectionState.DISCONNECTED
+            self.error = "An admin disabled this account."
+            return Changes(fields={"connection", "error"}, auth_failed=True)
         self.role = data["role"]
         changes = Changes(fields={"role"})
         member = self.members.get(self.me)

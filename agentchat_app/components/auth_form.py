@@ -76,8 +76,7 @@ def auth_form(title: str, button: str, route: str, footer: rx.Component, autocom
         title,
         native_form(
             rx.vstack(
-                field("Username", "username", autocomplete="username", default=AuthState.form_username,
-                      focus=True, max_length=32),
+                field("Username", "username", autocomplete="username", focus=True, max_length=32),
                 field("Password", "password", kind="password", autocomplete=autocomplete_password),
                 *_invite_fields(with_invite),
                 error_callout(),
@@ -88,7 +87,5 @@ def auth_form(title: str, button: str, route: str, footer: rx.Component, autocom
             ),
             action=AuthState.form_base + route,
             method="post",
-            # Remount when the query changes, so a returned error re-fills the name field.
-            key=AuthState.form_username + AuthState.form_error,
         ),
     )

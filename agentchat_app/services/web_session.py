@@ -115,7 +115,7 @@ async def sign_in(request: Request) -> Response:
     try:
         found = await accounts.sign_in(name, _field(form, "password"), client_address(request))
     except accounts.AccountError as exc:
-        return _back(origin, "/login", error=exc.message, username=name[:64])
+        return _back(origin, "/login", error=exc.message)
     response = _back(origin, "/")
     _set_cookie(response, request, found.refresh_token)
     return response
@@ -130,7 +130,7 @@ async def sign_up(request: Request) -> Response:
     try:
         found = await accounts.sign_up(name, _field(form, "password"), invite, client_address(request))
     except accounts.AccountError as exc:
-        return _back(origin, "/signup", error=exc.message, username=name[:64], invite=invite)
+        return _back(origin, "/signup", error=exc.message, invite=invite)
     response = _back(origin, "/")
     _set_cookie(response, request, found.refresh_token)
     return response

@@ -115,7 +115,7 @@ class ChatState(AuthState):
         try:
             changes = Changes(fields=set(ALL_FIELDS))
             while True:
-                if get_bridge(key) is not bridge:
+                if get_bridge(key) is not bridge and not changes.auth_failed:
                     return  # signed out, or replaced by a newer bridge: its reader owns the state now
                 if changes.fields or changes.restore_draft or changes.auth_failed:
                     async with self:
