@@ -204,6 +204,7 @@ async def test_agent_keys_authenticate_their_agent_until_revoked(clock):
     key, record = await service.create_key(ada, "deployer", "CI")
     identity = await service.authenticate(key, "deployer")
     assert identity == Identity("deployer", Role.AGENT, key_id=record.id)
+    assert (await service.list_keys(ada))[0].last_used_at == clock.now
     with pytest.raises(Unauthorized, match="belong"):
         await service.authenticate(key, "ada")
     with pytest.raises(Conflict, match="person"):

@@ -273,3 +273,27 @@ async def test_invite_only_sign_up(invite_server):
         assert error_of(reused) == (403, "forbidden")
         listed = (await boss.call("GET", "/api/admin/invites")).json()["invites"]
         assert listed[0]["usedBy"] == "guest"
+
+
+def test_operator_reset_link_from_the_command_line(api_server):
+    import subprocess
+    import sys
+
+    import httpx as sync_http
+
+    base = f"http://127.0.0.1:{api_server.port}"
+    made = sync_http.post(f"{base}/api/auth/sign-up", json={"username": "lockedout", "password": PW}, timeout=20)
+    assert made.status_code in (201, 409)
+    done = subprocess.run([sys.executable, "-m", "server", "reset-link", "lockedout", "--app-url", "https://chat.example"],
+                          env=api_server.env, cwd=api_server.env["PYTHONPATH"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    link = done.stdout.strip()
+    assert link.startswith("https://chat.example/reset?token=pr_")
+    token = link.split("token=", 1)[1]
+    changed = sync_http.post(f"{base}/api/auth/password", json={"token": token, "password": "operator set this"},
+                             timeout=20)
+    assert changed.json() == {"name": "lockedout"}
+    unknown = subprocess.run([sys.executable, "-m", "server", "reset-link", "nobody-at-all"], env=api_server.env,
+                             cwd=api_server.env["PYTHONPATH"], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2 and "No user named" in unknown.stderr

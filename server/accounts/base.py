@@ -139,6 +139,10 @@ class AccountStore(ABC):
     @abstractmethod
     async def revoke_key(self, key_id: str, when: datetime) -> AgentKeyRecord | None: ...
 
+    @abstractmethod
+    async def touch_key(self, key_id: str, when: datetime) -> None:
+        """Note that the key was just used (shown on /admin)."""
+
     # invites and password resets -------------------------------------------------------------
     @abstractmethod
     async def add_invite(self, record: InviteRecord) -> None: ...

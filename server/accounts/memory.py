@@ -98,6 +98,10 @@ class MemoryAccountStore(AccountStore):
             record = self.agent_keys[key_id] = replace(record, revoked_at=when)
         return record
 
+    async def touch_key(self, key_id: str, when: datetime) -> None:
+        if key_id in self.agent_keys:
+            self.agent_keys[key_id] = replace(self.agent_keys[key_id], last_used_at=when)
+
     async def add_invite(self, record: InviteRecord) -> None:
         self.invites[record.id] = record
 

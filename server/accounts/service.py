@@ -298,6 +298,7 @@ class AccountService:
             raise Unauthorized("Token is invalid")
         if account.disabled:
             raise AccountDisabled("This account is disabled; ask an admin.")
+        await self.store.touch_key(key.id, now)
         return Identity(account.name, Role.AGENT, key_id=key.id)
 
     async def recheck(self, identity: Identity) -> Identity:
@@ -384,12 +385,16 @@ class AccountService:
     async def reset_link(self, identity: Identity, name: str) -> tuple[str, ResetRecord]:
         """A one-time credential that lets ``name`` set a new password (the admin sends it)."""
         actor = await self._admin(identity)
+        return await self.operator_reset_link(name, actor.name)
+
+    async def operator_reset_link(self, name: str, made_by: str = "operator") -> tuple[str, ResetRecord]:
+        """The same, for whoever runs the server (``python -m server reset-link``): no admin needed."""
         target = await self._person(name)
         if target.is_agent:
             raise Conflict("Agents have no password; give them an agent key.")
         now = self.clock()
         secret = cred.new_credential(cred.RESET)
-        record = ResetRecord(secret.id, target.name, secret.secret_hash, actor.name, now, now + self.config.reset_ttl)
+        record = ResetRecord(secret.id, target.name, secret.secret_hash, made_by, now, now + self.config.reset_ttl)
         await self.store.add_reset(record)
         return str(secret), record
 

@@ -243,6 +243,10 @@ class SqlAccountStore(AccountStore):
 
         return await self.db.run(work)
 
+    async def touch_key(self, key_id: str, when: datetime) -> None:
+        await self.db.run(lambda s: s.execute(agent_keys.update().where(agent_keys.c.id == key_id)
+                                              .values(last_used_at=when)))
+
     # invites and resets ----------------------------------------------------------------------
     async def add_invite(self, record: InviteRecord) -> None:
         await self.db.run(lambda s: s.execute(invites.insert().values(
