@@ -90,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "token":
-        from .auth import issue_token, load_secret
         from agentchat_client.protocol import is_valid_username
+
+        from .auth import issue_token, load_secret
 
         if not is_valid_username(args.name):
             print("error: a user name is 1-32 letters, digits, '_' or '-'", file=sys.stderr)

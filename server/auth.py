@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
-
 from agentchat_client.protocol import Role, is_valid_username, utc_now
+
 from .settings import Settings
 
 __all__ = ["Identity", "TokenError", "TokenClaims", "issue_token", "read_token", "verify_token", "load_secret"]

@@ -382,7 +382,8 @@ class ChatHub:
     # account changes: the one place the hub meets the accounts service after auth ---------------
     def _account_changed(self, change: AccountChange) -> None:
         """Accounts service callback: carry the change to every process through the fan-out."""
-        self.publish(MessageType.ACCOUNT_UPDATED, change.frame_data(), target_user=change.user_id)  # type: ignore[arg-type]
+        data: Any = change.frame_data()
+        self.publish(MessageType.ACCOUNT_UPDATED, data, target_user=change.user_id)
 
     def apply_account_change(self, data: dict[str, Any]) -> None:
         """On every process, before the frame goes out: apply a change to the user's connections.

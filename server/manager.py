@@ -205,7 +205,8 @@ class WebSocketManager:
             self._store = open_store(settings.resolved_database_url)
         await self._store.start()
         secret = load_secret(settings)
-        self.accounts = accounts_for(settings, secret, self._store, agent_names=lambda: list(self.hub.agents) if self.hub else [])
+        self.accounts = accounts_for(settings, secret, self._store,
+                                     agent_names=lambda: list(self.hub.agents) if self.hub else [])
         self.hub = ChatHub(
             settings, secret, self._store, make_fanout(settings, self._store),
             make_presence(settings), make_limiter(settings), accounts=self.accounts,

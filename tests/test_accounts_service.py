@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from agentchat_client.protocol import Role
+
 from server.accounts import AccountChange, AccountsConfig, AccountService, ChangeKind, SignupPolicy
 from server.accounts.errors import (
-    AccountDisabled, Conflict, Forbidden, InvalidInput, NotFound, SessionEnded, Throttled, Unauthorized,
+    AccountDisabled,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    SessionEnded,
+    Throttled,
+    Unauthorized,
 )
 from server.accounts.memory import MemoryAccountStore
 from server.accounts.names import name_key, normalise_name

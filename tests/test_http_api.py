@@ -284,9 +284,9 @@ def test_operator_reset_link_from_the_command_line(api_server):
     base = f"http://127.0.0.1:{api_server.port}"
     made = sync_http.post(f"{base}/api/auth/sign-up", json={"username": "lockedout", "password": PW}, timeout=20)
     assert made.status_code in (201, 409)
-    done = subprocess.run([sys.executable, "-m", "server", "reset-link", "lockedout", "--app-url", "https://chat.example"],
-                          env=api_server.env, cwd=api_server.env["PYTHONPATH"], capture_output=True, text=True,
-                          timeout=60)
+    command = [sys.executable, "-m", "server", "reset-link", "lockedout", "--app-url", "https://chat.example"]
+    done = subprocess.run(command, env=api_server.env, cwd=api_server.env["PYTHONPATH"], capture_output=True,
+                          text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     link = done.stdout.strip()
     assert link.startswith("https://chat.example/reset?token=pr_")

@@ -20,7 +20,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from server.http.switch import HttpLayer, connection_factory, is_websocket_upgrade
 
 
-async def wait_for(condition, timeout: float = 10.0) -> None:  # noqa: ANN001
+async def wait_for(condition, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
@@ -50,7 +50,8 @@ class Harness:
         async def echo(request: Request) -> JSONResponse:
             return JSONResponse({"method": request.method, "body": (await request.body()).decode()})
 
-        self.layer = HttpLayer(Starlette(routes=[Route("/events", chunks), Route("/echo", echo, methods=["GET", "POST"])]))
+        routes = [Route("/events", chunks), Route("/echo", echo, methods=["GET", "POST"])]
+        self.layer = HttpLayer(Starlette(routes=routes))
 
     @staticmethod
     async def ws_echo(ws: ServerConnection) -> None:

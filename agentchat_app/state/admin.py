@@ -89,7 +89,7 @@ class AdminState(AuthState):
         self.invites = [InviteRow(i.id, i.role, i.created_by, when(i.expires_at), _invite_status(i),
                                   _invite_status(i) == "open") for i in reversed(invites)]
 
-    async def _act(self, action) -> None:  # noqa: ANN001 - an awaitable factory taking the token
+    async def _act(self, action) -> None:
         self.admin_notice = self.admin_error = ""
         try:
             self.admin_notice = await action(await self._token()) or ""

@@ -6,7 +6,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from .base import (
-    AccountRecord, AccountStore, AgentKeyRecord, Attempts, InviteRecord, NameTaken, ResetRecord, SessionRecord,
+    AccountRecord,
+    AccountStore,
+    AgentKeyRecord,
+    Attempts,
+    InviteRecord,
+    NameTaken,
+    ResetRecord,
+    SessionRecord,
 )
 from .names import name_key
 

@@ -25,10 +25,24 @@ from agentchat_client.protocol import Role, utc_now
 from ..auth import Identity, TokenError, issue_token, read_token
 from . import credentials as cred
 from .base import (
-    AccountRecord, AccountStore, AgentKeyRecord, Attempts, InviteRecord, NameTaken, ResetRecord, SessionRecord,
+    AccountRecord,
+    AccountStore,
+    AgentKeyRecord,
+    Attempts,
+    InviteRecord,
+    NameTaken,
+    ResetRecord,
+    SessionRecord,
 )
 from .errors import (
-    AccountDisabled, AccountError, Conflict, Forbidden, InvalidInput, NotFound, SessionEnded, Throttled, Unauthorized,
+    AccountDisabled,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    SessionEnded,
+    Throttled,
+    Unauthorized,
 )
 from .events import AccountChange, ChangeKind, ChangeListener
 from .names import NAME_RULE, RESERVED_NAMES, name_key, normalise_name
@@ -265,8 +279,8 @@ class AccountService:
             session = await self.store.get_session(claims.session_id)
             if session is None or session.user != claims.user_id:
                 raise SessionEnded("This session has ended; sign in again.")
-            account = await self._live_session_account(session, now)
-            return Identity(account.name, Role(account.role), session_id=session.id)
+            live = await self._live_session_account(session, now)
+            return Identity(live.name, Role(live.role), session_id=session.id)
         # A development token (``python -m server token``): it may create the account.
         account = await self.store.find_account(claims.user_id)
         if account is None or account.name != claims.user_id:
@@ -277,9 +291,10 @@ class AccountService:
                 account = await self.store.create_account(claims.user_id, None, claims.role.value, is_agent=is_agent,
                                                           first_is_admin=False, now=now)
             except NameTaken:
-                account = await self.store.find_account(claims.user_id)
-                if account is None or account.name != claims.user_id:
+                raced = await self.store.find_account(claims.user_id)
+                if raced is None or raced.name != claims.user_id:
                     raise Unauthorized("That name belongs to another account") from None
+                account = raced
         if account.disabled:
             raise AccountDisabled("This account is disabled; ask an admin.")
         return Identity(account.name, Role(account.role))

@@ -17,7 +17,14 @@ from sqlmodel import Session
 
 from ..store.sql import SqlStore
 from .base import (
-    AccountRecord, AccountStore, AgentKeyRecord, Attempts, InviteRecord, NameTaken, ResetRecord, SessionRecord,
+    AccountRecord,
+    AccountStore,
+    AgentKeyRecord,
+    Attempts,
+    InviteRecord,
+    NameTaken,
+    ResetRecord,
+    SessionRecord,
 )
 from .names import name_key
 
@@ -95,29 +102,39 @@ def _utc(value: datetime | None) -> datetime | None:
     return value
 
 
+def _when(value: datetime) -> datetime:
+    """A required timestamp column, as an aware datetime."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _changed(result: Any) -> int:
+    """Rows an UPDATE matched (``Session.execute`` is typed as returning a plain ``Result``)."""
+    return int(result.rowcount)
+
+
 def _account(row: Any) -> AccountRecord:
     return AccountRecord(row.name, row.role, bool(row.is_agent), bool(row.disabled), row.password_hash,
                          _utc(row.created_at), _utc(row.last_seen))
 
 
 def _session(row: Any) -> SessionRecord:
-    return SessionRecord(row.id, row.user_name, row.secret_hash, _utc(row.created_at), _utc(row.expires_at),
+    return SessionRecord(row.id, row.user_name, row.secret_hash, _when(row.created_at), _when(row.expires_at),
                          _utc(row.last_used_at), _utc(row.revoked_at))
 
 
 def _key(row: Any) -> AgentKeyRecord:
-    return AgentKeyRecord(row.id, row.agent, row.label, row.secret_hash, row.created_by, _utc(row.created_at),
+    return AgentKeyRecord(row.id, row.agent, row.label, row.secret_hash, row.created_by, _when(row.created_at),
                           _utc(row.last_used_at), _utc(row.revoked_at))
 
 
 def _invite(row: Any) -> InviteRecord:
-    return InviteRecord(row.id, row.secret_hash, row.role, row.created_by, _utc(row.created_at),
-                        _utc(row.expires_at), row.used_by, _utc(row.used_at), _utc(row.revoked_at))
+    return InviteRecord(row.id, row.secret_hash, row.role, row.created_by, _when(row.created_at),
+                        _when(row.expires_at), row.used_by, _utc(row.used_at), _utc(row.revoked_at))
 
 
 def _reset(row: Any) -> ResetRecord:
-    return ResetRecord(row.id, row.user_name, row.secret_hash, row.created_by, _utc(row.created_at),
-                       _utc(row.expires_at), _utc(row.used_at))
+    return ResetRecord(row.id, row.user_name, row.secret_hash, row.created_by, _when(row.created_at),
+                       _when(row.expires_at), _utc(row.used_at))
 
 
 class SqlAccountStore(AccountStore):
@@ -148,7 +165,7 @@ class SqlAccountStore(AccountStore):
                            invites.c.expires_at > now)
                     .values(used_by=name, used_at=now)
                 )
-                if used.rowcount != 1:
+                if _changed(used) != 1:
                     raise LookupError(invite_id)
             final_role = role
             if first_is_admin and not is_agent:
@@ -292,7 +309,7 @@ class SqlAccountStore(AccountStore):
                 return False
             used = s.execute(resets.update().where(resets.c.id == reset_id, resets.c.used_at.is_(None))
                              .values(used_at=when))
-            if used.rowcount != 1:
+            if _changed(used) != 1:
                 return False
             s.execute(users.update().where(users.c.name == row.user_name).values(password_hash=password_hash))
             s.execute(sessions.update().where(sessions.c.user_name == row.user_name, sessions.c.revoked_at.is_(None))
@@ -315,7 +332,7 @@ class SqlAccountStore(AccountStore):
                 values = dict(failures=record.failures, last_failure_at=record.last_failure,
                               blocked_until=record.blocked_until)
                 updated = s.execute(attempts.update().where(attempts.c.key == record.key).values(**values))
-                if updated.rowcount == 0:
+                if _changed(updated) == 0:
                     s.execute(attempts.insert().values(key=record.key, **values))
 
         await self.db.run(work)

@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
+from agentchat_client.protocol import iso
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
-
-from agentchat_client.protocol import iso
 
 from ..accounts import AccountError, AccountService
 from ..accounts.base import AccountRecord, AgentKeyRecord, InviteRecord
