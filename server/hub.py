@@ -393,6 +393,7 @@ class ChatHub:
         service, so a revoked session or agent key closes with 4001 within a database read.
         """
         user_id, disabled = data["userId"], bool(data.get("disabled"))
+        self.accounts.forget(user_id)  # the change may come from another process
         member = self.roster.get(user_id)
         if member is not None:
             member.role = data["role"]

@@ -253,3 +253,16 @@ async def test_closed_sign_up(clock):
     await service.sign_up("ada", PW)
     with pytest.raises(Forbidden, match="closed"):
         await service.sign_up("bob", PW)
+
+
+async def test_another_process_sees_a_change_once_its_hub_forgets_the_cached_account(clock):
+    store = MemoryAccountStore()
+    here = AccountService(store, AccountsConfig(secret=SECRET), clock=clock)
+    there = AccountService(store, AccountsConfig(secret=SECRET), clock=clock)  # a second server process
+    ada = await here.authenticate((await here.sign_up("ada", PW)).token)
+    bob = await here.sign_up("bob", PW)
+    assert (await there.authenticate(bob.token)).role is Role.DEVELOPER  # now cached there
+    await here.set_disabled(ada, "bob", True)
+    there.forget("bob")  # what the hub does when the account_updated event reaches that process
+    with pytest.raises(AccountDisabled):
+        await there.authenticate(bob.token)

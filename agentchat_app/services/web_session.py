@@ -24,10 +24,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -163,8 +163,15 @@ async def download(request: Request) -> Response:
     headers = {k: v for k, v in upstream.headers.items()
                if k.lower() in ("content-type", "content-length", "content-disposition", "x-content-type-options")}
     headers["Cache-Control"] = "private, no-store"
-    return StreamingResponse(upstream.aiter_raw(), headers=headers,
-                             background=BackgroundTask(stream.__aexit__, None, None, None))
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        finally:  # also when the browser goes away mid-download
+            await stream.__aexit__(None, None, None)
+
+    return StreamingResponse(body(), headers=headers)
 
 
 def routes() -> list[Route]:

@@ -15,6 +15,7 @@ so the rules are tested with ``MemoryAccountStore`` and a fake clock, without a 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,6 +55,11 @@ __all__ = ["AccountService", "AccountsConfig", "SignupPolicy", "SignedIn", "Acce
 log = logging.getLogger(__name__)
 
 INVALID_LOGIN = "Invalid username or password"
+ACCOUNT_CACHE_SECONDS = 5.0
+"""Authentication reads an account at most this often per process.  Every change is also
+announced (locally at once, to other processes through the hub's fan-out, see ``forget``), so
+the bound only matters if an announcement is lost.  Sessions and keys are never cached."""
+ACCOUNT_CACHE_MAX = 50_000
 ASSIGNABLE_ROLES = (Role.ADMIN.value, Role.DEVELOPER.value, Role.VIEWER.value)
 MAX_LABEL = 80
 
@@ -117,6 +123,7 @@ class AccountService:
         self.agent_names = agent_names
         """Names of agents registered right now (reserved like the built-in ones)."""
         self._listeners = _Listeners()
+        self._accounts: dict[str, tuple[float, AccountRecord]] = {}
 
     # subscriptions ----------------------------------------------------------------------------
     def subscribe(self, listener: ChangeListener) -> Callable[[], None]:
@@ -125,7 +132,26 @@ class AccountService:
         return lambda: self._listeners.items.remove(listener) if listener in self._listeners.items else None
 
     def _changed(self, account: AccountRecord, kind: ChangeKind) -> None:
+        self.forget(account.name)
         self._listeners.emit(AccountChange(account.name, account.role, account.disabled, kind))
+
+    def forget(self, user_id: str) -> None:
+        """Drop what authentication remembers of ``user_id`` (the hub calls this on every process)."""
+        self._accounts.pop(user_id, None)
+
+    async def _account_for_auth(self, name: str) -> AccountRecord | None:
+        """The account by exact name, from a short-lived cache (connecting costs no database read)."""
+        hit = self._accounts.get(name)
+        moment = time.monotonic()
+        if hit is not None and moment - hit[0] < ACCOUNT_CACHE_SECONDS:
+            return hit[1]
+        account = await self.store.find_account(name)
+        if account is None or account.name != name:
+            return account
+        if len(self._accounts) >= ACCOUNT_CACHE_MAX:
+            self._accounts.clear()
+        self._accounts[name] = (moment, account)
+        return account
 
     # sign-up / sign-in --------------------------------------------------------------------------
     def _reserved(self, name: str) -> bool:
@@ -225,7 +251,7 @@ class AccountService:
     async def _live_session_account(self, session: SessionRecord, now: datetime) -> AccountRecord:
         if not session.active(now):
             raise SessionEnded("This session has ended; sign in again.")
-        account = await self.store.find_account(session.user)
+        account = await self._account_for_auth(session.user)
         if account is None or account.name != session.user:
             raise SessionEnded("This session has ended; sign in again.")
         if account.disabled:
@@ -282,7 +308,7 @@ class AccountService:
             live = await self._live_session_account(session, now)
             return Identity(live.name, Role(live.role), session_id=session.id)
         # A development token (``python -m server token``): it may create the account.
-        account = await self.store.find_account(claims.user_id)
+        account = await self._account_for_auth(claims.user_id)
         if account is None or account.name != claims.user_id:
             if account is not None:
                 raise Unauthorized("That name belongs to another account")
@@ -308,7 +334,7 @@ class AccountService:
             raise SessionEnded("This agent key was revoked")
         if user_id is not None and key.agent != user_id:
             raise Unauthorized("Token does not belong to this user")
-        account = await self.store.find_account(key.agent)
+        account = await self._account_for_auth(key.agent)
         if account is None or account.name != key.agent:
             raise Unauthorized("Token is invalid")
         if account.disabled:
