@@ -218,12 +218,16 @@ async def test_agent_keys_authenticate_their_agent_until_revoked(clock):
         await service.create_key(ada, "bob")
     with pytest.raises(Conflict, match="built-in"):
         await service.create_key(ada, "helper")
+    await service.authenticate(issue_token(SECRET, "helper", "agent"), "helper")  # as the server registers it
+    with pytest.raises(Conflict, match="built-in"):
+        await service.set_disabled(ada, "helper", True)
     await service.revoke_key(ada, record.id)
     assert changes[-1] == AccountChange("deployer", "agent", False, ChangeKind.KEY_REVOKED)
     with pytest.raises(SessionEnded, match="revoked"):
         await service.authenticate(key, "deployer")
     with pytest.raises(SessionEnded):
         await service.recheck(identity)
+    assert (await service.set_disabled(ada, "deployer", True)).disabled  # an external agent can be
 
 
 async def test_invite_only_sign_up(clock):

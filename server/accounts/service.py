@@ -414,6 +414,9 @@ class AccountService:
         target = await self._person(name)
         if disabled and target.name == identity.user_id:
             raise Conflict("You cannot disable your own account.")
+        if disabled and target.is_agent and name_key(target.name) in self.config.reserved:
+            raise Conflict(f"{target.name} is a built-in agent inside the server; leave it out of "
+                           "AGENTCHAT_BUILTIN_AGENTS to turn it off.")
         if target.disabled == disabled:
             return target
         if disabled:
