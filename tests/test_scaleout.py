@@ -27,7 +27,7 @@ from agentchat_client.protocol import MessageType
 from server.backends.ratelimit.redis import RedisRateLimiter
 from server.backends.redis_client import RedisUnavailableError, connect
 from server.store import Message
-from tests.support import ROOT, Client, ServerProcess, connect_as
+from tests.support import ROOT, Client, ServerProcess, connect_as, token
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -421,6 +421,42 @@ async def test_agents_run_once_and_are_listed_everywhere(cluster: dict[str, Serv
         await client.close()
 
 
+async def test_account_changes_reach_sockets_on_every_process(cluster: dict[str, ServerProcess]) -> None:
+    """A role change and a sign-out made over HTTP on A apply to the user's socket on B at once.
+
+    (Before the tests that kill B.)"""
+    import httpx
+
+    a, b = cluster["a"], cluster["b"]
+    password = "long enough pw"
+    async with httpx.AsyncClient(timeout=20) as http:
+        api_a = f"http://127.0.0.1:{a.port}/api"
+        boss_token = token("xboss", "admin")  # a development token creates the admin account
+        made = await http.post(f"http://127.0.0.1:{b.port}/api/auth/sign-up",
+                               json={"username": "xworker", "password": password})
+        assert made.status_code == 201, made.text
+        worker = made.json()
+        people = await http.get(f"{api_a}/admin/people", headers={"Authorization": f"Bearer {boss_token}"})
+        assert people.status_code == 200, people.text
+
+        socket = await Client.connect(b.url)
+        await socket.send("auth", {"userId": "xworker", "token": worker["accessToken"]})
+        assert (await socket.expect("auth_response"))["success"]
+        await skip_catch_up(socket)
+
+        changed = await http.patch(f"{api_a}/admin/people/xworker", json={"role": "viewer"},
+                                   headers={"Authorization": f"Bearer {boss_token}"})
+        assert changed.status_code == 200
+        assert (await socket.expect("account_updated", 10))["role"] == "viewer"
+        await socket.send("message", {"id": "x-after", "text": "after the demotion"})
+        assert (await socket.error("FORBIDDEN"))["ref"] == "x-after"
+
+        out = await http.post(f"{api_a}/auth/sign-out", json={"refreshToken": worker["refreshToken"]})
+        assert out.status_code == 204
+        await asyncio.wait_for(socket.closed.wait(), 10)
+        assert socket.ws.close_code == 4001
+
+
 def kill_redis_connections(prefix: str) -> int:
     """Cut every Redis connection our server processes hold (they name them ``<prefix>:<role>``)."""
     client = redis.Redis.from_url(REDIS_URL)
@@ -510,3 +546,4 @@ async def test_sigkill_clients_recover_on_the_other_process(cluster: dict[str, S
     assert "offline" not in await presence_events(watch_a, "mover", 0.2)
     for client in (watch_a, again, check, bot):
         await client.close()
+

@@ -65,6 +65,7 @@ class MessageType(StrEnum):
     MESSAGE_DELETE = "message_delete"
     REACTION = "reaction"
     MESSAGE_UPDATED = "message_updated"
+    ACCOUNT_UPDATED = "account_updated"
 
 
 class ErrorCode(StrEnum):

@@ -47,6 +47,7 @@ __all__ = [
     "RoomRemoved",
     "RoomRead",
     "MessageUpdated",
+    "AccountUpdated",
     "SERVER_FRAME_SHAPES",
     "SERVER_FRAME",
     "ServerFrame",
@@ -430,6 +431,20 @@ class MessageUpdated(TypedDict):
 class MessageUpdatedFrame(TypedDict):
     type: Literal["message_updated"]
     data: MessageUpdated
+# --- accounts ---------------------------------------------------------------------------
+
+
+class AccountUpdated(TypedDict):
+    """Sent to a user's own connections when an admin (or the user) changed the account."""
+
+    userId: str
+    role: Literal["admin", "developer", "viewer", "agent"]
+    disabled: bool
+
+
+class AccountUpdatedFrame(TypedDict):
+    type: Literal["account_updated"]
+    data: AccountUpdated
 
 
 # --- the whole set ----------------------------------------------------------------------
@@ -455,6 +470,7 @@ SERVER_FRAME_SHAPES: dict[MessageType, type] = {
     MessageType.ROOM_REMOVED: RoomRemovedFrame,
     MessageType.ROOM_READ: RoomReadFrame,
     MessageType.MESSAGE_UPDATED: MessageUpdatedFrame,
+    MessageType.ACCOUNT_UPDATED: AccountUpdatedFrame,
 }
 """Every frame a server sends, by type."""
 
@@ -480,6 +496,7 @@ ServerFrame = Annotated[
         RoomRemovedFrame,
         RoomReadFrame,
         MessageUpdatedFrame,
+        AccountUpdatedFrame,
     ],
     Field(discriminator="type"),
 ]
@@ -530,6 +547,7 @@ def server_envelope(kind: Literal[MessageType.ROOM_REMOVED], data: RoomRemoved) 
 def server_envelope(kind: Literal[MessageType.ROOM_READ], data: RoomRead) -> dict[str, Any]: ...
 @overload
 def server_envelope(kind: Literal[MessageType.MESSAGE_UPDATED], data: MessageUpdated) -> dict[str, Any]: ...
+def server_envelope(kind: Literal[MessageType.ACCOUNT_UPDATED], data: AccountUpdated) -> dict[str, Any]: ...
 def server_envelope(kind: MessageType, data: Any) -> dict[str, Any]:
     """``{"type": kind, "data": data}``, with ``data`` checked (by mypy) against ``kind``'s shape."""
     return {"type": kind.value, "data": data}
@@ -575,6 +593,7 @@ def server_frame(kind: Literal[MessageType.ROOM_REMOVED], data: RoomRemoved) -> 
 def server_frame(kind: Literal[MessageType.ROOM_READ], data: RoomRead) -> bytes: ...
 @overload
 def server_frame(kind: Literal[MessageType.MESSAGE_UPDATED], data: MessageUpdated) -> bytes: ...
+def server_frame(kind: Literal[MessageType.ACCOUNT_UPDATED], data: AccountUpdated) -> bytes: ...
 def server_frame(kind: MessageType, data: Any) -> bytes:
     """The encoded frame (UTF-8 JSON; send it as a text frame)."""
     return encode({"type": kind.value, "data": data})
