@@ -37,6 +37,9 @@ _exclude_data_from_hot_reload()
 
 config = rx.Config(
     app_name="agentchat_app",
+    # Reflex binds its backend to 0.0.0.0 by default; listen on loopback unless told otherwise
+    # (REFLEX_BACKEND_HOST=0.0.0.0 or `reflex run --backend-host 0.0.0.0`, see docs/app.md).
+    backend_host="127.0.0.1",
     # Sessions hold only a bounded window of messages; memory is the fastest manager and
     # sign-in survives a backend restart through the session cookie.
     state_manager_mode="memory",

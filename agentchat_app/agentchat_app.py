@@ -1,4 +1,4 @@
-"""The AgentChat Reflex app: pages, theme, the companion server and the download route."""
+"""The AgentChat Reflex app: pages, theme, the companion server and the session/download routes."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from .pages.admin import admin_page
-from .pages.auth import login_page, signup_page
+from .pages.auth import login_page, reset_page, signup_page
 from .pages.chat import chat_page
-from .services import files
+from .services import web_session
 from .services.companion import companion_lifespan
 from .state.admin import AdminState
 from .state.auth import AuthState
@@ -22,10 +22,12 @@ app = rx.App(
         rx.el.script(src="/agentchat.js", defer=True),
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
     ],
-    api_transformer=Starlette(routes=files.routes()),
+    # Plain HTTP routes: the session cookie (sign-in/up/out) and proxied downloads.
+    api_transformer=Starlette(routes=web_session.routes()),
 )
 app.register_lifespan_task(companion_lifespan)
 app.add_page(chat_page, route="/", title=TITLE, on_load=ChatState.load)
 app.add_page(login_page, route="/login", title=f"Sign in · {TITLE}", on_load=AuthState.redirect_if_signed_in)
 app.add_page(signup_page, route="/signup", title=f"Create account · {TITLE}", on_load=AuthState.redirect_if_signed_in)
 app.add_page(admin_page, route="/admin", title=f"Admin · {TITLE}", on_load=AdminState.load)
+app.add_page(reset_page, route="/reset", title=f"New password · {TITLE}", on_load=AuthState.load_reset)

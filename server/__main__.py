@@ -1,4 +1,5 @@
-"""``python -m server``: run the companion server, or print a token for a user."""
+"""``python -m server``: run the companion server, print a development token, or make a
+password-reset link for an account (for an operator locked out of every admin account)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,34 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     token.add_argument("name", help="user id (the token's sub)")
     token.add_argument("--role", default="developer", choices=["admin", "developer", "viewer", "agent"])
     token.add_argument("--days", type=float, default=7.0, help="validity in days (default 7)")
+    reset = sub.add_parser("reset-link", help="print a one-time password-reset link for an account")
+    reset.add_argument("name", help="the account's name")
+    reset.add_argument("--app-url", default=os.environ.get("AGENTCHAT_APP_URL", "http://localhost:3000"),
+                       help="the app's public URL (AGENTCHAT_APP_URL, default http://localhost:3000)")
     return parser.parse_args(argv)
+
+
+async def _reset_link(args: argparse.Namespace) -> int:
+    from .accounts import AccountError
+    from .accounts.factory import accounts_for
+    from .auth import load_secret
+    from .store import SqlStore
+
+    settings = get_settings()
+    store = SqlStore(settings.resolved_database_url)
+    await store.start()
+    try:
+        service = accounts_for(settings, load_secret(settings), store)
+        try:
+            token, record = await service.operator_reset_link(args.name)
+        except AccountError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 2
+    finally:
+        await store.close()
+    print(f"{args.app_url.rstrip('/')}/reset?token={token}")
+    print(f"(works once, until {record.expires_at:%Y-%m-%d %H:%M} UTC)", file=sys.stderr)
+    return 0
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -62,14 +90,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "token":
-        from .auth import issue_token, load_secret
         from agentchat_client.protocol import is_valid_username
+
+        from .auth import issue_token, load_secret
 
         if not is_valid_username(args.name):
             print("error: a user name is 1-32 letters, digits, '_' or '-'", file=sys.stderr)
             return 2
         print(issue_token(load_secret(settings), args.name, args.role, timedelta(days=args.days)))
         return 0
+    if args.command == "reset-link":
+        return asyncio.run(_reset_link(args))
     try:
         asyncio.run(_serve(args))
     except (OSError, SettingsError) as exc:

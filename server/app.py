@@ -1,4 +1,5 @@
-"""The WebSocket endpoint: HTTP checks (health, path, origin) around ``Hub.handle``."""
+"""The companion server's port: WebSocket upgrades on ``/ws`` and ``/`` go to ``Hub.handle``;
+every other HTTP request goes to the ASGI app (``server.http``) when one is given."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from .http.switch import HttpLayer, connection_factory
 from .hub import Hub
 from .settings import Settings
 
@@ -34,7 +36,9 @@ def _allowed_origins(settings: Settings) -> list[str | None] | None:
     return [*settings.allowed_origins, None]
 
 
-async def serve_hub(hub: Hub, settings: Settings, started: float | None = None) -> Server:
+async def serve_hub(hub: Hub, settings: Settings, started: float | None = None,
+                    http_layer: HttpLayer | None = None) -> Server:
+    """Listen on ``settings.host:port``; with ``http_layer``, plain HTTP is served by it."""
     started = started or time.monotonic()
 
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
@@ -65,4 +69,5 @@ async def serve_hub(hub: Hub, settings: Settings, started: float | None = None) 
         compression=None,
         close_timeout=5,
         max_queue=64,
+        create_connection=connection_factory(http_layer) if http_layer is not None else None,
     )

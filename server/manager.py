@@ -18,11 +18,14 @@ from typing import Any
 
 from websockets.asyncio.server import Server
 
+from .accounts import AccountService
+from .accounts.factory import accounts_for
 from .app import serve_hub
 from .auth import load_secret
 from .backends import make_agent_directory, make_fanout, make_limiter, make_presence
 from .core.events import Event
-from .hub import Hub, StopCallback, TokenAuthenticator
+from .http import ApiContext, HttpLayer, build_app
+from .hub import AccountsAuthenticator, Hub, StopCallback
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
 from agentchat_client.protocol import GENERAL, AgentState, MessageType, ProtocolError
 from .settings import Settings, get_settings
@@ -55,6 +58,8 @@ class WebSocketManager:
         self.running = False
         self.server: Server | None = None
         self.hub: Hub | None = None
+        self.accounts: AccountService | None = None
+        self.http: HttpLayer | None = None
         self._store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pool = ThreadPoolExecutor(16, thread_name_prefix="agent-handler")
@@ -75,6 +80,11 @@ class WebSocketManager:
     @property
     def url(self) -> str:
         return f"ws://{self.host}:{self.port}/ws"
+
+    @property
+    def http_url(self) -> str:
+        """Base URL of the HTTP API on the same port (``/api/...``, ``/healthz``)."""
+        return f"http://{self.host}:{self.port}"
 
     @property
     def store(self) -> Store:
@@ -206,9 +216,12 @@ class WebSocketManager:
         if self._store is None:
             self._store = open_store(settings.resolved_database_url)
         await self._store.start()
+        secret = load_secret(settings)
+        self.accounts = accounts_for(settings, secret, self._store,
+                                     agent_names=lambda: list(self.hub.agents) if self.hub else [])
         self.hub = Hub(
-            settings, TokenAuthenticator(load_secret(settings)), self._store, make_fanout(settings, self._store),
-            make_presence(settings), make_limiter(settings), make_agent_directory(settings),
+            settings, AccountsAuthenticator(self.accounts), self._store, make_fanout(settings, self._store),
+            make_presence(settings), make_limiter(settings), make_agent_directory(settings), accounts=self.accounts,
         )
         self.hub.listeners.append(self._on_event)
         return self.hub
@@ -219,7 +232,11 @@ class WebSocketManager:
             return
         hub = await self.prepare()
         await hub.start()
-        self.server = await serve_hub(hub, self.settings, time.monotonic())
+        started = time.monotonic()
+        assert self.accounts is not None
+        context = ApiContext(self.accounts, self.store, self.settings, hub.stats, started)
+        self.http = HttpLayer(build_app(context), trusted_proxies=self.settings.trusted_proxies)
+        self.server = await serve_hub(hub, self.settings, started, self.http)
         self.running = True
         log.info("AgentChat server listening on %s (database: %s)", self.url, self.store.describe()["backend"])
 
@@ -231,6 +248,8 @@ class WebSocketManager:
         hub = self.hub
         if self.server is not None:
             self.server.close(close_connections=False)
+        if self.http is not None:
+            await self.http.shutdown()
         await self.store.flush()  # accepted messages are stored and broadcast before we close
         await hub.close_all(1001, "server shutting down")
         if self.server is not None:
@@ -243,6 +262,7 @@ class WebSocketManager:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.hub = None
         self.server = None
+        self.http = None
         log.info("AgentChat server stopped")
 
     # handler dispatch -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -39,6 +39,24 @@ class Settings(BaseSettings):
     jwt_secret: str = ""
     """HS256 secret; empty means one is generated once and kept in ``data_dir``."""
     jwt_ttl_seconds: int = Field(7 * 24 * 3600, gt=0)
+    """Default validity of development tokens (``python -m server token``)."""
+
+    access_ttl_seconds: int = Field(15 * 60, ge=30, le=24 * 3600)
+    """Lifetime of an access token; it is renewed from its session with the refresh credential."""
+    session_ttl_seconds: int = Field(14 * 24 * 3600, ge=60)
+    """A sign-in session (and the app's session cookie) ends this long after sign-in."""
+    signup: Literal["open", "invite", "closed"] = "open"
+    """Who may create an account: anyone, people with an invite link from an admin, or nobody
+    (the very first account, which becomes admin, can always be created)."""
+    invite_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+    reset_ttl_seconds: int = Field(24 * 3600, ge=60)
+    """How long a password-reset link made by an admin stays valid (it works once)."""
+    trusted_proxies: CsvList = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    """Peers whose ``X-Forwarded-For`` names the real client (sign-in throttling per address):
+    the app when it runs on this machine, or your reverse proxy.  ``*`` trusts everyone."""
+    cookie_secure: bool = False
+    """For the app: mark the session cookie ``Secure`` even when the app itself sees plain HTTP
+    (TLS ends at a proxy in front of it).  Requests that arrive over https always get it."""
 
     max_message_chars: int = Field(8000, gt=0)
     max_frame_bytes: int = Field(1024 * 1024, ge=1024)
@@ -103,7 +121,7 @@ class Settings(BaseSettings):
     server_url: str = ""
     """For the Reflex app: a running companion server; empty starts one in-process."""
 
-    @field_validator("allowed_origins", "allowed_upload_types", "builtin_agents", mode="before")
+    @field_validator("allowed_origins", "allowed_upload_types", "builtin_agents", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         # Accept "a,b,c" as well as JSON lists, since that is what people type in shells.

@@ -141,3 +141,14 @@ def test_a_seeded_session_resumes_after_what_the_browser_shows():
     session.apply(frame(MessageType.RECOVERY, lastMessageId=5, count=1, truncated=False))
     session.apply(frame(MessageType.MESSAGE, **chat(6)))
     assert [m.id for m in session.window.messages] == [4, 5, 6]
+
+
+def test_account_updated_changes_my_role_at_once_and_a_disabled_account_leaves():
+    session = signed_in()
+    ignored = session.apply(frame(MessageType.ACCOUNT_UPDATED, userId="bob", role="viewer", disabled=False))
+    assert ignored.fields == set() and session.role == "developer"
+    changes = session.apply(frame(MessageType.ACCOUNT_UPDATED, userId="alice", role="viewer", disabled=False))
+    assert session.role == "viewer" and "role" in changes.fields and not changes.auth_failed
+    assert session.members["alice"].role == "viewer"
+    gone = session.apply(frame(MessageType.ACCOUNT_UPDATED, userId="alice", role="viewer", disabled=True))
+    assert gone.auth_failed and "disabled" in session.error

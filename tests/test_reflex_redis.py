@@ -67,7 +67,7 @@ async def main():
         out["catch_up"] = await catch_up(bridge)
         async with manager.modify_state(token) as root:
             chat = await root.get_state(ChatState)
-            chat.user, chat.role, chat.session_token = "mover", "developer", jwt
+            chat.user, chat.role, chat._access_token = "mover", "developer", jwt
             chat.draft = "half a sentence"
             chat.messages = [ChatMessage(key=f"m{i}", id=i, sender="x", text="shown") for i in out["catch_up"][1]]
         await close_bridge(key)
@@ -80,7 +80,7 @@ async def main():
         extra = {}
         if "shown" in inspect.signature(open_bridge).parameters:
             extra = {"shown": [*chat.messages, *getattr(chat, "recent", [])], "has_more": chat.has_more}
-        bridge = open_bridge(key, url, chat.user, chat.role, chat.session_token, **extra)
+        bridge = open_bridge(key, url, chat.user, chat.role, chat._access_token, **extra)
         out["catch_up"] = await catch_up(bridge)
         await close_bridge(key)
     await manager.close()

@@ -27,7 +27,7 @@ from agentchat_client.protocol import MessageType
 from server.backends.ratelimit.redis import RedisRateLimiter
 from server.backends.redis_client import RedisUnavailableError, connect
 from server.store import Message
-from tests.support import ROOT, Client, ServerProcess, connect_as
+from tests.support import ROOT, Client, ServerProcess, connect_as, token
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -421,6 +421,42 @@ async def test_agents_run_once_and_are_listed_everywhere(cluster: dict[str, Serv
         await client.close()
 
 
+async def test_account_changes_reach_sockets_on_every_process(cluster: dict[str, ServerProcess]) -> None:
+    """A role change and a sign-out made over HTTP on A apply to the user's socket on B at once.
+
+    (Before the tests that kill B.)"""
+    import httpx
+
+    a, b = cluster["a"], cluster["b"]
+    password = "long enough pw"
+    async with httpx.AsyncClient(timeout=20) as http:
+        api_a = f"http://127.0.0.1:{a.port}/api"
+        boss_token = token("xboss", "admin")  # a development token creates the admin account
+        made = await http.post(f"http://127.0.0.1:{b.port}/api/auth/sign-up",
+                               json={"username": "xworker", "password": password})
+        assert made.status_code == 201, made.text
+        worker = made.json()
+        people = await http.get(f"{api_a}/admin/people", headers={"Authorization": f"Bearer {boss_token}"})
+        assert people.status_code == 200, people.text
+
+        socket = await Client.connect(b.url)
+        await socket.send("auth", {"userId": "xworker", "token": worker["accessToken"]})
+        assert (await socket.expect("auth_response"))["success"]
+        await skip_catch_up(socket)
+
+        changed = await http.patch(f"{api_a}/admin/people/xworker", json={"role": "viewer"},
+                                   headers={"Authorization": f"Bearer {boss_token}"})
+        assert changed.status_code == 200
+        assert (await socket.expect("account_updated", 10))["role"] == "viewer"
+        await socket.send("message", {"id": "x-after", "text": "after the demotion"})
+        assert (await socket.error("FORBIDDEN"))["ref"] == "x-after"
+
+        out = await http.post(f"{api_a}/auth/sign-out", json={"refreshToken": worker["refreshToken"]})
+        assert out.status_code == 204
+        await asyncio.wait_for(socket.closed.wait(), 10)
+        assert socket.ws.close_code == 4001
+
+
 def kill_redis_connections(prefix: str) -> int:
     """Cut every Redis connection our server processes hold (they name them ``<prefix>:<role>``)."""
     client = redis.Redis.from_url(REDIS_URL)
@@ -509,4 +545,36 @@ async def test_sigkill_clients_recover_on_the_other_process(cluster: dict[str, S
     assert "mover" in welcome["users"], "a user who moved to A stays online"
     assert "offline" not in await presence_events(watch_a, "mover", 0.2)
     for client in (watch_a, again, check, bot):
+        await client.close()
+
+
+
+async def test_rooms_and_their_updates_hold_across_processes(cluster: dict[str, ServerProcess]) -> None:
+    """Membership, private messages, edits and reactions behave on B exactly as on A."""
+    a, b = cluster["a"], cluster["b"]
+    alice = await connect_as(a.url, "x_alice")
+    bob = await connect_as(b.url, "x_bob")
+    eve = await connect_as(b.url, "x_eve")
+    await alice.send("room_create", {"name": "Cross-process", "kind": "private", "members": ["x_bob"]})
+    room = (await bob.expect("room", timeout=20))["room"]
+    assert room["name"] == "Cross-process" and "x_bob" in room["members"]
+    said = await alice.say("only for bob", roomId=room["roomId"])
+    assert (await bob.expect("message", id=said["id"], timeout=20))["roomId"] == room["roomId"]
+    await bob.send("reaction", {"id": said["id"], "emoji": "👍"})  # decided on B, about a room made on A
+    reacted = await alice.expect("message_updated", id=said["id"], timeout=20)
+    assert reacted["reactions"] == {"👍": ["x_bob"]}
+    await alice.send("message_edit", {"id": said["id"], "text": "only for bob (edited)"})
+    edited = await bob.expect("message_updated", id=said["id"], text="only for bob (edited)", timeout=20)
+    await eve.send("history", {"roomId": room["roomId"]})
+    assert (await eve.expect("error", timeout=20))["code"] == "FORBIDDEN"
+    leaked = [f for f in await eve.quiet(1.0) if f.get("data", {}).get("roomId") == room["roomId"]]
+    assert leaked == [], "nothing of the room reaches a non-member on either process"
+    back = await Client.connect(a.url)  # bob comes back on the other process, from before the message
+    await back.auth("x_bob", last_message_id=said["id"] - 1)
+    await back.expect("recovery", timeout=20)
+    replayed = [await back.expect("message", id=said["id"], timeout=20),
+                await back.expect("message_updated", eventId=reacted["eventId"], timeout=20),
+                await back.expect("message_updated", eventId=edited["eventId"], timeout=20)]
+    assert replayed[0]["text"] == "only for bob (edited)" and replayed[-1]["reactions"] == {"👍": ["x_bob"]}
+    for client in (alice, bob, eve, back):
         await client.close()

@@ -158,6 +158,7 @@ class ChatSession:
             MessageType.AGENT_QUESTION.value: self._on_question,
             MessageType.QUESTION_CLOSED.value: self._on_question_closed,
             MessageType.ERROR.value: self._on_error,
+            MessageType.ACCOUNT_UPDATED.value: self._on_account_updated,
         }
 
     def _on_connection(self, data: dict[str, Any]) -> Changes:
@@ -206,6 +207,22 @@ class ChatSession:
         if self.window.streams:  # answers cut off by the reconnect will not finish streaming
             self.window.streams = []
             changes.fields.add("streams")
+        return changes
+
+    def _on_account_updated(self, data: dict[str, Any]) -> Changes:
+        """An admin changed my account: the new role applies now (a viewer's composer turns read-only)."""
+        if data.get("userId") != self.me or not isinstance(data.get("role"), str):
+            return Changes()
+        if data.get("disabled"):  # the server closes the socket next; leave the chat now
+            self.connection = ConnectionState.DISCONNECTED
+            self.error = "An admin disabled this account."
+            return Changes(fields={"connection", "error"}, auth_failed=True)
+        self.role = data["role"]
+        changes = Changes(fields={"role"})
+        member = self.members.get(self.me)
+        if member is not None and member.role != self.role:
+            self.members[self.me] = dataclasses.replace(member, role=self.role)
+            changes.fields.add("members")
         return changes
 
     def _message_from(self, data: dict[str, Any], agent: bool) -> ChatMessage:

@@ -1,10 +1,10 @@
-"""``/admin``: accounts and roles, for admins."""
+"""``/admin``: people (roles, access, reset links), agent keys and invites, for admins."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ..components.admin_table import admin_table
+from ..components.admin_table import invites_section, keys_section, new_secret, people_table
 from ..state.admin import AdminState
 
 __all__ = ["admin_page"]
@@ -27,14 +27,18 @@ def admin_page() -> rx.Component:
                     align="center",
                 ),
                 rx.text("Viewers can read but not post; developers can post and use agents; admins also manage "
-                        "roles here.", color_scheme="gray", size="2"),
+                        "accounts here. Changes reach open chat tabs at once; a disabled person is signed out "
+                        "everywhere.", color_scheme="gray", size="2"),
                 rx.cond(AdminState.admin_notice != "",
                         rx.callout(AdminState.admin_notice, icon="check", color_scheme="green", size="1",
                                    role="status")),
                 rx.cond(AdminState.admin_error != "",
                         rx.callout(AdminState.admin_error, icon="triangle-alert", color_scheme="red", size="1",
                                    role="alert")),
-                admin_table(),
+                new_secret(),
+                people_table(),
+                keys_section(),
+                invites_section(),
                 spacing="4",
                 width="100%",
                 padding_y="24px",

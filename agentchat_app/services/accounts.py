@@ -1,136 +1,175 @@
-"""Accounts: sign-up, sign-in and the session token, on the server's user table.
+"""Accounts, as the app asks the companion server for them over its HTTP API.
 
-Passwords are hashed with Argon2id (memory-hard).  The session token *is* the protocol
-JWT (``server.auth.issue_token``): the app keeps it in a cookie and hands it to the
-bridge, so there is one secret and one notion of "signed in".
+The server decides everything (passwords, names, roles, throttling, sign-up policy); this module
+turns its JSON into small records for the pages and its errors into :class:`AccountError`, whose
+text is shown to the person as is.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
-
-import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
-from server.auth import TokenError, issue_token, verify_token
-from agentchat_client.protocol import Role, is_valid_username
+from datetime import datetime
+from typing import Any
 
 from . import companion
+from .api import ApiError
 
-__all__ = ["AccountError", "SignedIn", "sign_up", "sign_in", "resume", "list_people", "change_role", "MIN_PASSWORD"]
+__all__ = ["AccountError", "SignedIn", "Person", "AgentKey", "Invite", "sign_up", "sign_in", "refresh", "sign_out",
+           "sign_out_everywhere", "set_password", "list_people", "change_role", "set_disabled", "reset_link",
+           "list_keys", "create_key", "revoke_key", "list_invites", "create_invite", "revoke_invite"]
 
-MIN_PASSWORD = 8
-MAX_PASSWORD = 256
-INVALID_LOGIN = "Invalid username or password"
-_hasher = PasswordHasher()
-# Verifying against this keeps "no such user" as slow as "wrong password".
-_DUMMY_HASH = _hasher.hash("agentchat-timing-equaliser")
-
-
-class AccountError(Exception):
-    """Shown to the person as is."""
+AccountError = ApiError
 
 
 @dataclass(frozen=True)
 class SignedIn:
     name: str
     role: str
-    token: str
+    access_token: str
+    access_expires: float
+    """Unix time the access token expires."""
+    refresh_token: str = ""
 
 
-def _token(name: str, role: str) -> str:
-    ttl = timedelta(seconds=companion.settings().jwt_ttl_seconds)
-    return issue_token(companion.secret(), name, role, ttl)
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str
+    is_agent: bool
+    disabled: bool
+    last_active: str | None
 
 
-def _check_new_credentials(name: str, password: str) -> None:
-    if not name:
-        raise AccountError("Choose a username.")
-    if not is_valid_username(name):
-        raise AccountError("A username is 1-32 letters, digits, '_' or '-' (not starting with '-').")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Use a password of at least {MIN_PASSWORD} characters.")
-    if len(password) > MAX_PASSWORD:
-        raise AccountError(f"Use a password of at most {MAX_PASSWORD} characters.")
+@dataclass(frozen=True)
+class AgentKey:
+    id: str
+    agent: str
+    label: str
+    created_by: str
+    created_at: str
+    last_used_at: str | None
+    revoked: bool
 
 
-async def sign_up(name: str, password: str) -> SignedIn:
-    """Create a developer account (the very first one becomes admin) and sign it in."""
-    name = name.strip()
-    _check_new_credentials(name, password)
-    store = await companion.store()
-    if await store.get_user(name) is not None:
-        raise AccountError("That username is taken.")
-    hashed = await asyncio.to_thread(_hasher.hash, password)
-    try:
-        user = await store.create_user(name, hashed, Role.DEVELOPER.value)
-    except ValueError:
-        raise AccountError("That username is taken.") from None
-    return SignedIn(user.name, user.role, _token(user.name, user.role))
+@dataclass(frozen=True)
+class Invite:
+    id: str
+    role: str
+    created_by: str
+    expires_at: str
+    used_by: str | None
+    revoked: bool
 
 
-async def sign_in(name: str, password: str) -> SignedIn:
-    name = name.strip()
-    store = await companion.store()
-    user = await store.get_user(name) if is_valid_username(name) else None
-    stored = user.password_hash if user is not None and not user.is_agent else None
-    try:
-        await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        raise AccountError(INVALID_LOGIN) from None
-    if user is None or stored is None:
-        raise AccountError(INVALID_LOGIN)
-    return SignedIn(user.name, user.role, _token(user.name, user.role))
+def _epoch(stamp: str | None) -> float:
+    if not stamp:
+        return 0.0
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-async def resume(token: str) -> SignedIn | None:
-    """The account behind a session token, with a fresh token if the role changed since."""
-    if not token:
+def _signed_in(body: dict[str, Any]) -> SignedIn:
+    user = body["user"]
+    return SignedIn(user["name"], user["role"], body["accessToken"], _epoch(body.get("accessExpiresAt")),
+                    body.get("refreshToken", ""))
+
+
+async def _call(method: str, path: str, **kwargs: Any) -> Any:
+    return await (await companion.api()).request(method, path, **kwargs)
+
+
+async def sign_up(name: str, password: str, invite: str = "", address: str | None = None) -> SignedIn:
+    body: dict[str, Any] = {"username": name, "password": password}
+    if invite:
+        body["invite"] = invite
+    return _signed_in(await _call("POST", "/api/auth/sign-up", json=body, forwarded_for=address))
+
+
+async def sign_in(name: str, password: str, address: str | None = None) -> SignedIn:
+    body = {"username": name, "password": password}
+    return _signed_in(await _call("POST", "/api/auth/sign-in", json=body, forwarded_for=address))
+
+
+async def refresh(refresh_token: str) -> SignedIn | None:
+    """A fresh access token from the session cookie's credential; None when the session ended."""
+    if not refresh_token:
         return None
     try:
-        unverified = jwt.decode(token, options={"verify_signature": False})
-        name = str(unverified.get("sub") or "")
-        identity = verify_token(companion.secret(), token, name)
-    except (TokenError, jwt.InvalidTokenError):
-        return None
-    store = await companion.store()
-    user = await store.get_user(identity.user_id)
-    if user is None or user.is_agent:
-        return None
-    if user.role != identity.role.value:
-        return SignedIn(user.name, user.role, _token(user.name, user.role))
-    return SignedIn(user.name, user.role, token)
+        return _signed_in(await _call("POST", "/api/auth/refresh", json={"refreshToken": refresh_token}))
+    except ApiError as exc:
+        if exc.status in (400, 401, 403):
+            return None
+        raise
 
 
-async def list_people() -> list[tuple[str, str, bool]]:
-    """(name, role, is_agent) for everyone, people first."""
-    store = await companion.store()
-    users = await store.list_users()
-    return sorted(((u.name, u.role, u.is_agent) for u in users), key=lambda t: (t[2], t[0].lower()))
+async def sign_out(refresh_token: str) -> None:
+    if refresh_token:
+        await _call("POST", "/api/auth/sign-out", json={"refreshToken": refresh_token})
 
 
-ASSIGNABLE_ROLES = (Role.ADMIN.value, Role.DEVELOPER.value, Role.VIEWER.value)
+async def sign_out_everywhere(token: str) -> int:
+    return int((await _call("POST", "/api/auth/sign-out-everywhere", token=token))["ended"])
 
 
-async def change_role(actor: str, name: str, role: str) -> str:
-    """Set ``name``'s role; returns a sentence to show. Only admins may, and never on agents."""
-    if role not in ASSIGNABLE_ROLES:
-        raise AccountError(f"Unknown role {role!r}.")
-    store = await companion.store()
-    me = await store.get_user(actor)
-    if me is None or me.role != Role.ADMIN.value:
-        raise AccountError("Only admins can change roles.")
-    target = await store.get_user(name)
-    if target is None:
-        raise AccountError(f"No user named {name!r}.")
-    if target.is_agent:
-        raise AccountError("Agents keep the agent role.")
-    if name == actor and role != Role.ADMIN.value:
-        admins = [u for u in await store.list_users() if u.role == Role.ADMIN.value and not u.is_agent]
-        if len(admins) <= 1:
-            raise AccountError("You are the only admin; make someone else admin first.")
-    await store.set_role(name, role)
-    return f"{name} is now {role}. It takes effect when they next load the page."
+async def set_password(reset_token: str, password: str) -> str:
+    """Set a new password with a reset link's token; the account's name."""
+    return str((await _call("POST", "/api/auth/password", json={"token": reset_token, "password": password}))["name"])
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+async def list_people(token: str) -> list[Person]:
+    body = await _call("GET", "/api/admin/people", token=token)
+    return [Person(p["name"], p["role"], p["isAgent"], p["disabled"], p.get("lastActive")) for p in body["people"]]
+
+
+async def change_role(token: str, name: str, role: str) -> str:
+    person = await _call("PATCH", f"/api/admin/people/{name}", token=token, json={"role": role})
+    return f"{person['name']} is now {person['role']}."
+
+
+async def set_disabled(token: str, name: str, disabled: bool) -> str:
+    person = await _call("PATCH", f"/api/admin/people/{name}", token=token, json={"disabled": disabled})
+    if person["disabled"]:
+        return f"{person['name']} is disabled: signed out everywhere and cannot sign in."
+    return f"{person['name']} can sign in again."
+
+
+async def reset_link(token: str, name: str) -> tuple[str, str]:
+    """(reset token, expiry time) for ``name``; the page turns it into a link."""
+    body = await _call("POST", f"/api/admin/people/{name}/reset-link", token=token)
+    return body["token"], body["expiresAt"]
+
+
+def _key(k: dict[str, Any]) -> AgentKey:
+    return AgentKey(k["id"], k["agent"], k["label"], k["createdBy"], k["createdAt"], k.get("lastUsedAt"),
+                    k.get("revokedAt") is not None)
+
+
+async def list_keys(token: str) -> list[AgentKey]:
+    return [_key(k) for k in (await _call("GET", "/api/admin/agent-keys", token=token))["keys"]]
+
+
+async def create_key(token: str, agent: str, label: str) -> tuple[str, AgentKey]:
+    body = await _call("POST", "/api/admin/agent-keys", token=token, json={"agent": agent, "label": label})
+    return body["key"], _key(body)
+
+
+async def revoke_key(token: str, key_id: str) -> AgentKey:
+    return _key(await _call("DELETE", f"/api/admin/agent-keys/{key_id}", token=token))
+
+
+def _invite(i: dict[str, Any]) -> Invite:
+    return Invite(i["id"], i["role"], i["createdBy"], i["expiresAt"], i.get("usedBy"), i.get("revokedAt") is not None)
+
+
+async def list_invites(token: str) -> list[Invite]:
+    return [_invite(i) for i in (await _call("GET", "/api/admin/invites", token=token))["invites"]]
+
+
+async def create_invite(token: str, role: str) -> tuple[str, Invite]:
+    body = await _call("POST", "/api/admin/invites", token=token, json={"role": role})
+    return body["invite"], _invite(body)
+
+
+async def revoke_invite(token: str, invite_id: str) -> Invite:
+    return _invite(await _call("DELETE", f"/api/admin/invites/{invite_id}", token=token))

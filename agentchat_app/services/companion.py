@@ -2,7 +2,9 @@
 
 Registered as a Reflex lifespan task, so ``reflex run`` alone brings up the chat and its
 agents.  ``AGENTCHAT_SERVER_URL`` points the app at a server started separately
-(``python -m server``); both must then share the database and the JWT secret.
+(``python -m server``).  Either way the app reaches it the same way: its WebSocket for the chat
+(the bridge) and its HTTP API on the same port for accounts and files (``api()``); the app
+never opens the server's database and needs none of its secrets.
 """
 
 from __future__ import annotations
@@ -13,22 +15,20 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from server.auth import load_secret
 from server.settings import Settings, get_settings
-from server.store import SqlStore, Store
 
 from .. import bridge
+from .api import ServerApi, http_base
 
-__all__ = ["companion_lifespan", "server_url", "store", "secret", "settings"]
+__all__ = ["companion_lifespan", "server_url", "api", "settings"]
 
 log = logging.getLogger(__name__)
 
 
 class _Companion:
     url: str = ""
-    store: Store | None = None
+    api: ServerApi | None = None
     runtime: object | None = None
-    own_store: bool = False
     lock: asyncio.Lock | None = None
 
 
@@ -39,20 +39,14 @@ def settings() -> Settings:
     return get_settings()
 
 
-def secret() -> str:
-    return load_secret(settings())
-
-
 async def _start() -> None:
     current = settings()
     if current.server_url:
         _state.url = current.server_url
-        _state.store = SqlStore(current.resolved_database_url)
-        await _state.store.start()
-        _state.own_store = True
+        _state.api = ServerApi(http_base(current.server_url))
         log.info("using the companion server at %s", _state.url)
         return
-    from server.runtime import ServerRuntime
+    from server.runtime import ServerRuntime  # the in-process server; the app only talks to it over loopback
 
     runtime = ServerRuntime(current)
     try:
@@ -63,19 +57,19 @@ async def _start() -> None:
             "Set AGENTCHAT_PORT to a free port, or AGENTCHAT_SERVER_URL to a server that is already running."
         ) from exc
     _state.runtime = runtime
-    _state.url = runtime.url
-    _state.store = runtime.manager.store
+    _state.url = f"ws://127.0.0.1:{runtime.port}/ws" if current.host in ("0.0.0.0", "::", "") else runtime.url
+    _state.api = ServerApi(http_base(_state.url))
     log.info("started the companion server in-process on %s", _state.url)
 
 
 async def ensure_started() -> None:
     """Start on first use too: a test harness may not run lifespan tasks before events."""
-    if _state.store is not None:
+    if _state.api is not None:
         return
     if _state.lock is None:
         _state.lock = asyncio.Lock()
     async with _state.lock:
-        if _state.store is None:
+        if _state.api is None:
             await _start()
 
 
@@ -84,10 +78,10 @@ async def server_url() -> str:
     return _state.url
 
 
-async def store() -> Store:
+async def api() -> ServerApi:
     await ensure_started()
-    assert _state.store is not None
-    return _state.store
+    assert _state.api is not None
+    return _state.api
 
 
 def _browser_probe(app: Any) -> Callable[[str], bool] | None:
@@ -111,16 +105,19 @@ def _browser_probe(app: Any) -> Callable[[str], bool] | None:
 
 @contextlib.asynccontextmanager
 async def companion_lifespan(app: Any = None) -> AsyncIterator[None]:
+    from . import web_session
+
     await ensure_started()
     bridge.watch_browsers(_browser_probe(app))
     try:
         yield
     finally:
         bridge.watch_browsers(None)
+        web_session.forget_all()
         await bridge.close_all()
+        if _state.api is not None:
+            await _state.api.close()
         if _state.runtime is not None:
             await _state.runtime.stop()  # type: ignore[attr-defined]
-        elif _state.own_store and _state.store is not None:
-            await _state.store.close()
-        _state.runtime = _state.store = None
+        _state.runtime = _state.api = None
         _state.url = ""

@@ -1,28 +1,38 @@
-"""Who is signed in: sign-up, sign-in, sign-out and the session cookie."""
+"""Who is signed in, as the companion server says.
+
+The browser holds only an HttpOnly session cookie (set by ``services.web_session``'s routes, out
+of reach of page scripts).  Here the cookie is read from the Reflex socket's handshake headers and
+exchanged for a short-lived access token, kept in backend-only vars (``_``-prefixed: Reflex never
+sends them to the page).  Sign-in, sign-up and sign-out are native form posts to those routes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+import time
 
 import reflex as rx
 
-from ..services import accounts
+from ..services import accounts, web_session
 
-__all__ = ["AuthState", "SESSION_COOKIE"]
+__all__ = ["AuthState"]
 
-SESSION_COOKIE = "agentchat_session"
-_WEEK = 7 * 24 * 3600
+RENEW_MARGIN_SECONDS = 60.0
 
 
 class AuthState(rx.State):
-    # The protocol JWT; in a cookie so a reload, a new tab or a Reflex reconnect that hands
-    # out a fresh client token (reflex-dev/reflex#6345) keeps the person signed in.
-    session_token: str = rx.Cookie("", name=SESSION_COOKIE, max_age=_WEEK, same_site="strict")
     user: str = ""
     role: str = ""
     form_error: str = ""
-    busy: bool = False
+    form_username: str = ""
+    invite: str = ""
+    """On ``/signup?invite=...``: the invite credential, posted back with the form."""
+    reset_token: str = ""
+    reset_done: bool = False
+    form_base: str = ""
+    """Origin of this backend as the browser reaches it (its Reflex socket's Host): the forms post
+    there, so the cookie lands on the host that the socket, and so this state, will see."""
+    _access_token: str = ""
+    _access_expires: float = 0.0
 
     @rx.var
     def signed_in(self) -> bool:
@@ -32,57 +42,65 @@ class AuthState(rx.State):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    def _refresh_credential(self) -> str:
+        return web_session.refresh_credential(self.router.headers.cookie)
+
+    def _forget(self) -> None:
+        self.user = self.role = ""
+        self._access_token = ""
+        self._access_expires = 0.0
+
     async def _restore(self) -> bool:
-        """Load the account from the cookie; False when signed out."""
-        found = await accounts.resume(self.session_token)
+        """Load the account behind the session cookie; False when signed out (or the session ended)."""
+        try:
+            found = await accounts.refresh(self._refresh_credential())
+        except accounts.AccountError:
+            found = None
         if found is None:
-            self.user = self.role = ""
-            self.session_token = ""
+            self._forget()
             return False
-        self.user, self.role, self.session_token = found.name, found.role, found.token
+        self.user, self.role = found.name, found.role
+        self._access_token, self._access_expires = found.access_token, found.access_expires
         return True
+
+    async def _token(self) -> str:
+        """A valid access token for calling the server ('' when signed out)."""
+        if self._access_token and self._access_expires - time.time() > RENEW_MARGIN_SECONDS:
+            return self._access_token
+        await self._restore()
+        return self._access_token
 
     @rx.event
     async def redirect_if_signed_in(self):
-        """On /login and /signup: a signed-in person goes straight to the chat."""
-        self.form_error = ""
-        self.busy = False
+        """On /login and /signup: show the form's error from the query; a signed-in person goes to the chat."""
+        headers = self.router.headers
+        scheme = "https" if (headers.origin or self.router.url.origin).startswith("https") else "http"
+        self.form_base = f"{scheme}://{headers.host}" if headers.host else ""
+        params = self.router.url.query_parameters
+        self.form_error = str(params.get("error", ""))[:300]
+        self.form_username = str(params.get("username", ""))[:64]
+        self.invite = str(params.get("invite", ""))[:200]
         if await self._restore():
             return rx.redirect("/")
 
-    async def _enter(self, action: Callable[[str, str], Awaitable[Any]], form: dict[str, str]):
-        """Sign in or sign up: show "busy", then the chat or the error next to the form."""
+    @rx.event
+    def load_reset(self):
+        """On /reset?token=...: keep the reset credential for the form."""
+        self.reset_token = str(self.router.url.query_parameters.get("token", ""))[:200]
+        self.reset_done = False
         self.form_error = ""
-        self.busy = True
-        yield
+
+    @rx.event
+    async def set_new_password(self, form: dict[str, str]):
+        password, again = str(form.get("password", "")), str(form.get("confirm", ""))
+        if password != again:
+            self.form_error = "The two passwords differ."
+            return
         try:
-            found = await action(str(form.get("username", "")), str(form.get("password", "")))
+            name = await accounts.set_password(self.reset_token, password)
         except accounts.AccountError as exc:
             self.form_error = str(exc)
-            self.busy = False
             return
-        self.user, self.role, self.session_token = found.name, found.role, found.token
-        self.busy = False
-        yield rx.redirect("/")
-
-    @rx.event
-    async def sign_in(self, form: dict[str, str]):
-        async for update in self._enter(accounts.sign_in, form):
-            yield update
-
-    @rx.event
-    async def sign_up(self, form: dict[str, str]):
-        async for update in self._enter(accounts.sign_up, form):
-            yield update
-
-    @rx.event
-    async def sign_out(self):
-        from ..bridge import close_bridge
-
-        from .chat import ChatState
-
-        await close_bridge(self.router.session.client_token)
-        (await self.get_state(ChatState)).reset()
-        self.user = self.role = ""
-        self.session_token = ""
-        return rx.redirect("/login")
+        self.form_error = ""
+        self.form_username = name
+        self.reset_done = True

@@ -11,18 +11,20 @@ import json
 import logging
 import re
 import time
+from urllib.parse import quote
 
 import reflex as rx
 
 from agentchat_client.protocol import MessageType, Role, parse_mentions
 
-from ..bridge import Bridge, get_bridge, open_bridge
+from ..bridge import Bridge, close_bridge, get_bridge, open_bridge
 from ..chat.convert import excerpt, size_label
 from ..chat.errors import VIEWER_REASON
 from ..chat.models import ChatMessage, Member, PendingFile, Question
 from ..chat.session import Changes, ChatSession
 from ..chat.window import split_for_display
-from ..services import companion, files
+from ..components.backend_url import backend_origin_js
+from ..services import companion, files, web_session
 from .auth import AuthState
 
 __all__ = ["ChatState", "ALL_FIELDS"]
@@ -91,8 +93,12 @@ class ChatState(AuthState):
         if not await self._restore():
             return rx.redirect("/login")
         url = await companion.server_url()
-        open_bridge(self.router.session.client_token, url, self.user, self.role, self.session_token,
-                    shown=[*self.messages, *self.recent], has_more=self.has_more)
+        key = self.router.session.client_token
+        existing = get_bridge(key)  # keep a live bridge across reloads: its token is kept fresh
+        token = existing.token if existing is not None and existing.session.me == self.user else self._access_token
+        open_bridge(key, url, self.user, self.role, token, shown=[*self.messages, *self.recent],
+                    has_more=self.has_more)
+        web_session.keep_fresh(key, self._refresh_credential(), self._access_expires)
         return ChatState.run_bridge
 
     @rx.event(background=True)
@@ -109,14 +115,13 @@ class ChatState(AuthState):
         try:
             changes = Changes(fields=set(ALL_FIELDS))
             while True:
-                if get_bridge(key) is not bridge:
+                if get_bridge(key) is not bridge and not changes.auth_failed:
                     return  # signed out, or replaced by a newer bridge: its reader owns the state now
                 if changes.fields or changes.restore_draft or changes.auth_failed:
                     async with self:
                         self._copy(session, changes)
                         if changes.auth_failed:
-                            self.session_token = ""
-                            self.user = ""
+                            self._forget()
                     if changes.auth_failed:
                         yield rx.redirect("/login")
                         return
@@ -166,6 +171,18 @@ class ChatState(AuthState):
             self.role = session.role
         if changes.restore_draft and not self.draft.strip():
             self.draft = changes.restore_draft
+
+    @rx.event
+    async def sign_out(self):
+        """Close the bridge, forget the chat, then post the sign-out form (the route revokes the
+        session on the server and clears the HttpOnly cookie)."""
+        await close_bridge(self.router.session.client_token)
+        self.reset()
+        action = json.dumps("/auth/sign-out")
+        return rx.call_script(
+            "(() => { const f = document.createElement('form'); f.method = 'post'; "
+            f"f.action = {backend_origin_js()} + {action}; document.body.appendChild(f); f.submit(); }})()"
+        )
 
     @rx.event
     def toggle_people(self):
@@ -296,11 +313,12 @@ class ChatState(AuthState):
         problems: list[str] = []
         added: list[PendingFile] = []
         limit = companion.settings().max_upload_bytes
+        token = await self._token()
         for upload in uploads:
             name = upload.name or upload.filename or "file"
             data = await upload.read(limit + 1) if hasattr(upload, "read") else b""
             try:
-                saved = await files.save_upload(name, upload.content_type, data, self.user)
+                saved = await files.save_upload(token, name, upload.content_type, data)
             except files.UploadError as exc:
                 problems.append(str(exc))
                 continue
@@ -318,7 +336,7 @@ class ChatState(AuthState):
     def download(self, file_id: str, name: str):
         if not self.user:
             return rx.redirect("/login")
-        base = rx.config.get_config().api_url.rstrip("/")
-        url = base + files.signed_path(file_id, self.user)
-        # Content-Disposition: attachment makes this a download, not a navigation.
-        return rx.call_script(f"window.location.assign({json.dumps(url)})")
+        # The app's /files route checks the HttpOnly session cookie and streams the file from the
+        # server; Content-Disposition: attachment makes this a download, not a navigation.
+        path = json.dumps(f"/files/{quote(file_id)}")
+        return rx.call_script(f"window.location.assign({backend_origin_js()} + {path})")

@@ -14,7 +14,10 @@ class Identity:
     user_id: str
     role: Role
     session_id: str | None = None
-    """The sign-in session behind the token (revoking it ends the connection); None for dev tokens."""
+    """The sign-in session behind an access token (revoking it ends the connection); None for
+    development tokens and agent keys."""
+    key_id: str | None = None
+    """The agent key used, for agents that authenticate with one (revoking it ends the connection)."""
 
     @property
     def is_agent(self) -> bool:

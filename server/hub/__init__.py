@@ -3,7 +3,7 @@
 from .connections import Conn, Connections
 from .hub import AgentInfo, Hub, MessageListener, StopCallback
 from .service import ChatService
-from .tokens import Authenticator, AuthRefused, TokenAuthenticator
+from .tokens import AccountsAuthenticator, Authenticator, AuthRefused, TokenAuthenticator
 
 __all__ = [
     "Hub",
@@ -16,4 +16,5 @@ __all__ = [
     "Authenticator",
     "AuthRefused",
     "TokenAuthenticator",
+    "AccountsAuthenticator",
 ]

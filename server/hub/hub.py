@@ -15,12 +15,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 
 from agentchat_client.protocol import (
+    AccountUpdated,
     AgentMode,
     AuthFailed,
     ErrorCode,
@@ -38,6 +39,7 @@ from agentchat_client.protocol import (
     utc_now,
 )
 
+from ..accounts.events import CLOSE_ACCOUNT_DISABLED, CLOSE_SESSION_ENDED, AccountChange
 from ..core.connection import CLOSE_POLICY, CloseDecision, ConnectionLimits
 from ..core.events import Event
 from ..core.policy import Limits
@@ -55,6 +57,9 @@ from .rooms import RoomService
 from .runs import RunService
 from .service import ChatService
 from .tokens import Authenticator, AuthRefused
+
+if TYPE_CHECKING:
+    from ..accounts import AccountService
 
 __all__ = ["Hub", "AgentInfo", "StopCallback", "MessageListener"]
 
@@ -109,6 +114,8 @@ class Hub:
         presence: Presence,
         limiter: RateLimiter,
         directory: AgentDirectory,
+        *,
+        accounts: AccountService | None = None,
     ) -> None:
         self.settings = settings
         self.authenticate = authenticate
@@ -117,6 +124,7 @@ class Hub:
         self.presence = presence
         self.limiter = limiter
         self.directory = directory
+        self.accounts = accounts
         self.limits, connection_limits = limits_from(settings)
         self.rooms = RoomDirectory()
         self.connections = Connections(connection_limits, settings.max_send_buffer_bytes, self.rooms)
@@ -151,6 +159,8 @@ class Hub:
         self.runs.watch_orphans({name for name, info in self.agents.items() if info.in_process})
         await self.presence.start(self._presence_changed)
         await self.fanout.start(self.deliver)
+        if self.accounts is not None:
+            self.accounts.subscribe(self._account_changed)
         self.spawn(self._sweep(), "connection-sweep")
         # Agents hosted here are known everywhere, and online exactly while this process lives.
         hosted = {name: info.description for name, info in self.agents.items() if info.in_process}
@@ -267,7 +277,9 @@ class Hub:
             self.connections.drop(conn, CloseDecision(CLOSE_POLICY, f"too many connections for {user_id}"))
             return
         if user_id not in self.roster:
-            user = await self.store.ensure_user(user_id, identity.role.value, is_agent=identity.is_agent)
+            user = await self.store.get_user(user_id) if self.accounts is not None else None
+            if user is None:  # no accounts service (tests), or a name only a token vouches for
+                user = await self.store.ensure_user(user_id, identity.role.value, is_agent=identity.is_agent)
             self.roster.add(Member(user.name, user.role, user.is_agent, user.last_seen))
         if identity.is_agent and user_id not in self.agents:
             self.register_agent(user_id, in_process=False)
@@ -401,6 +413,8 @@ class Hub:
             self.service.question_closed(event.data)
         elif kind is MessageType.USER_PRESENCE:
             self._note_presence(event.data)
+        elif kind is MessageType.ACCOUNT_UPDATED:
+            self.apply_account_change(event.data)
         elif kind is MessageType.STOP_AGENT:
             agent, by = event.data["agent"], event.data.get("by", "")
             for callback in list(self.stop_callbacks):
@@ -415,6 +429,53 @@ class Hub:
                     listener(event)
                 except Exception:
                     log.exception("message listener failed")
+
+    # account changes: where the hub meets the accounts service after auth -------------------
+    def _account_changed(self, change: AccountChange) -> None:
+        """Accounts service callback: carry the change to every process through the fan-out."""
+        data: AccountUpdated = change.frame_data()  # type: ignore[assignment]
+        self.service.publish(Event(MessageType.ACCOUNT_UPDATED, server_frame(MessageType.ACCOUNT_UPDATED, data),
+                                   target_user=change.user_id, _data=dict(data)))
+
+    def apply_account_change(self, data: dict[str, Any]) -> None:
+        """On every process, before the frame goes out: apply a change to the user's connections.
+
+        The role changes at once (the next frame is judged by it); a disabled account's sockets
+        close with 4003; every other connection of the user is re-checked against the accounts
+        service, so a revoked session or agent key closes with 4001.
+        """
+        user_id, disabled = data["userId"], bool(data.get("disabled"))
+        if self.accounts is not None:
+            self.accounts.forget(user_id)  # the change may come from another process
+        member = self.roster.get(user_id)
+        if member is not None:
+            member.role = data["role"]
+        for conn in self.connections.of_user(user_id):
+            identity = conn.identity
+            if identity is None:
+                continue
+            if disabled:
+                self.connections.drop(conn, CloseDecision(CLOSE_ACCOUNT_DISABLED, "account disabled"))
+                continue
+            if identity.role is not Role.AGENT and data.get("role") in Role.__members__.values():
+                conn.core.identity = identity.with_role(Role(data["role"]))
+            self.spawn(self._recheck(conn))
+
+    async def _recheck(self, conn: Conn) -> None:
+        identity = conn.identity
+        if identity is None or self.accounts is None:
+            return
+        from ..accounts import AccountError
+        from ..accounts.errors import AccountDisabled
+
+        try:
+            conn.core.identity = await self.accounts.recheck(identity)
+        except AccountDisabled:
+            self.connections.drop(conn, CloseDecision(CLOSE_ACCOUNT_DISABLED, "account disabled"))
+        except AccountError:
+            self.connections.drop(conn, CloseDecision(CLOSE_SESSION_ENDED, "session ended"))
+        except Exception:
+            log.exception("could not re-check %s's connection", identity.user_id)
 
     async def lookup_user(self, name: str) -> bool | None:
         """True for an agent, False for a person, None for nobody the chat knows."""

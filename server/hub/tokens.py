@@ -6,10 +6,15 @@ from typing import Protocol
 
 from agentchat_client.protocol import ErrorCode
 
+from typing import TYPE_CHECKING
+
 from ..auth import TokenError, verify_token
 from ..core.identity import Identity
 
-__all__ = ["Authenticator", "AuthRefused", "TokenAuthenticator"]
+if TYPE_CHECKING:
+    from ..accounts import AccountService
+
+__all__ = ["Authenticator", "AuthRefused", "TokenAuthenticator", "AccountsAuthenticator"]
 
 
 class AuthRefused(Exception):
@@ -39,3 +44,18 @@ class TokenAuthenticator:
         except TokenError as exc:
             raise AuthRefused(ErrorCode.AUTH_FAILED, str(exc)) from None
         return Identity(found.user_id, found.role)
+
+
+class AccountsAuthenticator:
+    """The stored account decides (``server.accounts``): sessions, agent keys, development tokens."""
+
+    def __init__(self, accounts: AccountService) -> None:
+        self.accounts = accounts
+
+    async def __call__(self, token: str | None, user_id: str) -> Identity:
+        from ..accounts import AccountError
+
+        try:
+            return await self.accounts.authenticate(token, user_id)
+        except AccountError as exc:
+            raise AuthRefused(ErrorCode.AUTH_FAILED, exc.message) from None

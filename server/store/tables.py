@@ -21,6 +21,9 @@ class UserRow(SQLModel, table=True):
     __tablename__ = "users"
 
     name: str = Field(primary_key=True, max_length=32)
+    name_key: Optional[str] = Field(default=None, max_length=64)
+    """Case-insensitive unique form of ``name`` (``server.core.names.name_key``)."""
+    disabled: bool = Field(default=False)
     password_hash: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     role: str = Field(default="developer", max_length=16)
     is_agent: bool = Field(default=False)

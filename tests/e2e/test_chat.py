@@ -121,9 +121,10 @@ def test_user_text_is_never_html(people, admin):
     echoed = mallory.page.locator(".message.from-agent", has_text="<img src=y onerror=alert(3)>")
     expect(echoed.last).to_be_visible()
     mallory.send("/task add ![pixel](http://127.0.0.1:9/track.png) [click](javascript:alert(4))")
-    tracked = mallory.page.locator(".message.from-agent", has_text="[image]").last
+    # The agent repeats the title inertly: the very characters, not an image or a link.
+    tracked = mallory.page.locator(".message.from-agent", has_text="![pixel](http://127.0.0.1:9/track.png)").last
     expect(tracked).to_be_visible()
-    assert tracked.locator("a[href^='javascript']").count() == 0
+    assert tracked.locator("a").count() == 0
     assert mallory.page.locator(".message img").count() == 0
     assert mallory.page.locator(".message script").count() == 0
     mallory.page.wait_for_timeout(500)

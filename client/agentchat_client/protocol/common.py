@@ -66,6 +66,7 @@ class MessageType(StrEnum):
     MESSAGE_DELETE = "message_delete"
     REACTION = "reaction"
     MESSAGE_UPDATED = "message_updated"
+    ACCOUNT_UPDATED = "account_updated"
     # agent runs and approvals
     AGENT_EVENT = "agent_event"
     RUN_SUBSCRIBE = "run_subscribe"

@@ -47,6 +47,7 @@ __all__ = [
     "RoomRemoved",
     "RoomRead",
     "MessageUpdated",
+    "AccountUpdated",
     "AgentEventEnvelope",
     "RunQueued",
     "ApprovalDecisionEntry",
@@ -437,6 +438,20 @@ class MessageUpdated(TypedDict):
 class MessageUpdatedFrame(TypedDict):
     type: Literal["message_updated"]
     data: MessageUpdated
+# --- accounts ---------------------------------------------------------------------------
+
+
+class AccountUpdated(TypedDict):
+    """Sent to a user's own connections when an admin (or the user) changed the account."""
+
+    userId: str
+    role: Literal["admin", "developer", "viewer", "agent"]
+    disabled: bool
+
+
+class AccountUpdatedFrame(TypedDict):
+    type: Literal["account_updated"]
+    data: AccountUpdated
 # --- runs and approvals -----------------------------------------------------------------
 
 
@@ -550,6 +565,7 @@ SERVER_FRAME_SHAPES: dict[MessageType, type] = {
     MessageType.ROOM_REMOVED: RoomRemovedFrame,
     MessageType.ROOM_READ: RoomReadFrame,
     MessageType.MESSAGE_UPDATED: MessageUpdatedFrame,
+    MessageType.ACCOUNT_UPDATED: AccountUpdatedFrame,
     MessageType.AGENT_EVENT: AgentEventFrame,
     MessageType.RUN_QUEUED: RunQueuedFrame,
     MessageType.APPROVAL_REQUEST: ApprovalRequestFrame,
@@ -579,6 +595,7 @@ ServerFrame = Annotated[
         RoomRemovedFrame,
         RoomReadFrame,
         MessageUpdatedFrame,
+        AccountUpdatedFrame,
         AgentEventFrame,
         RunQueuedFrame,
         ApprovalRequestFrame,
@@ -633,6 +650,7 @@ def server_envelope(kind: Literal[MessageType.ROOM_REMOVED], data: RoomRemoved) 
 def server_envelope(kind: Literal[MessageType.ROOM_READ], data: RoomRead) -> dict[str, Any]: ...
 @overload
 def server_envelope(kind: Literal[MessageType.MESSAGE_UPDATED], data: MessageUpdated) -> dict[str, Any]: ...
+def server_envelope(kind: Literal[MessageType.ACCOUNT_UPDATED], data: AccountUpdated) -> dict[str, Any]: ...
 def server_envelope(kind: Literal[MessageType.AGENT_EVENT], data: AgentEventEnvelope) -> dict[str, Any]: ...
 @overload
 def server_envelope(kind: Literal[MessageType.RUN_QUEUED], data: RunQueued) -> dict[str, Any]: ...
@@ -685,6 +703,7 @@ def server_frame(kind: Literal[MessageType.ROOM_REMOVED], data: RoomRemoved) -> 
 def server_frame(kind: Literal[MessageType.ROOM_READ], data: RoomRead) -> bytes: ...
 @overload
 def server_frame(kind: Literal[MessageType.MESSAGE_UPDATED], data: MessageUpdated) -> bytes: ...
+def server_frame(kind: Literal[MessageType.ACCOUNT_UPDATED], data: AccountUpdated) -> bytes: ...
 def server_frame(kind: Literal[MessageType.AGENT_EVENT], data: AgentEventEnvelope) -> bytes: ...
 @overload
 def server_frame(kind: Literal[MessageType.RUN_QUEUED], data: RunQueued) -> bytes: ...

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from ...core.names import name_key
 from ..base import FileStore, StatusStore, UserStore
 from ..records import AgentStatus, Attachment, User
 from ..tables import AgentStatusRow, AttachmentRow, UserRow
@@ -44,7 +45,7 @@ class SqlPeople(UserStore, StatusStore, FileStore):
                 raise ValueError(f"user {name!r} already exists")
             humans = s.exec(select(func.count()).select_from(UserRow).where(col(UserRow.is_agent).is_(False))).one()
             row = UserRow(
-                name=name, password_hash=password_hash, is_agent=is_agent,
+                name=name, name_key=name_key(name), password_hash=password_hash, is_agent=is_agent,
                 role="admin" if (not is_agent and humans == 0) else role,
             )
             s.add(row)
@@ -57,7 +58,7 @@ class SqlPeople(UserStore, StatusStore, FileStore):
         def work(s: Session) -> User:
             row = s.get(UserRow, name)
             if row is None:
-                row = UserRow(name=name, role=role, is_agent=is_agent)
+                row = UserRow(name=name, name_key=name_key(name), role=role, is_agent=is_agent)
                 s.add(row)
                 s.flush()
             elif is_agent and not row.is_agent:

@@ -4,14 +4,14 @@ Every existing message goes to ``general``.  Changes to a message are rows of th
 (``kind = 'update'``, ``target_id``) so they take ids from the message sequence.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
