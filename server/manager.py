@@ -25,6 +25,7 @@ from .auth import load_secret
 from .backends import make_agent_directory, make_fanout, make_limiter, make_presence
 from .core.events import Event
 from .http import ApiContext, HttpLayer, build_app
+from .http.runs import run_routes
 from .hub import AccountsAuthenticator, Hub, StopCallback
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
 from agentchat_client.protocol import GENERAL, AgentState, MessageType, ProtocolError
@@ -235,7 +236,8 @@ class WebSocketManager:
         started = time.monotonic()
         assert self.accounts is not None
         context = ApiContext(self.accounts, self.store, self.settings, hub.stats, started)
-        self.http = HttpLayer(build_app(context), trusted_proxies=self.settings.trusted_proxies)
+        self.http = HttpLayer(build_app(context, run_routes(hub.runs, self.accounts)),
+                              trusted_proxies=self.settings.trusted_proxies)
         self.server = await serve_hub(hub, self.settings, started, self.http)
         self.running = True
         log.info("AgentChat server listening on %s (database: %s)", self.url, self.store.describe()["backend"])
