@@ -236,7 +236,7 @@ class WebSocketManager:
         started = time.monotonic()
         assert self.accounts is not None
         context = ApiContext(self.accounts, self.store, self.settings, hub.stats, started)
-        self.http = HttpLayer(build_app(context, run_routes(hub.runs, self.accounts)),
+        self.http = HttpLayer(build_app(context, run_routes(hub.runs, self.accounts, self.store)),
                               trusted_proxies=self.settings.trusted_proxies)
         self.server = await serve_hub(hub, self.settings, started, self.http)
         self.running = True

@@ -141,3 +141,32 @@ async def test_the_endpoint_needs_a_token_and_a_run_the_caller_may_read(server) 
         assert status == 200 and [e["type"] for _, e in events] == ["RUN_STARTED", "RUN_FINISHED"]
         await owner.close()
     await files.client.close()
+
+
+async def test_admins_read_the_approvals_audit_log(server) -> None:
+    admin = await connect_as(server.url, "root", "admin")
+    alice = await connect_as(server.url, "alice")
+    files = await agent(server.url, "files")
+    asked = await alice.say("@files deploy")
+    run_id = new_run()
+    await files.start(run_id, asked["id"])
+    await files.tool_call(run_id, "tc1", "deploy", {"env": "prod"})
+    await files.client.send("approval_request", {"runId": run_id, "toolCallId": "tc1", "tool": "deploy",
+                                                 "args": {"env": "prod"}, "reason": "asked", "to": {"user": "alice"}})
+    request = await alice.expect("approval_request", runId=run_id)
+    await alice.send("approval_decision", {"approvalId": request["approvalId"], "decision": "deny"})
+    await alice.expect("approval_resolved", approvalId=request["approvalId"])
+    async with httpx.AsyncClient(timeout=30) as http:
+        url = f"{base(server)}/api/admin/approvals"
+        response = await http.get(url, headers={"Authorization": f"Bearer {token('alice')}"})
+        assert response.status_code == 403
+        response = await http.get(url, headers={"Authorization": f"Bearer {token('root', 'admin')}"})
+        assert response.status_code == 200
+        mine = [e for e in response.json()["entries"] if e["approvalId"] == request["approvalId"]]
+        assert [(e["action"], e["actor"]) for e in mine] == [("denied", "alice"), ("deny", "alice"), ("requested", "files")]
+        assert mine[-1]["detail"]["args"] == {"env": "prod"} and mine[-1]["tool"] == "deploy"
+        assert mine[-1]["runId"] == run_id and mine[0]["at"].endswith("Z")
+        page = await http.get(url, params={"limit": "1"}, headers={"Authorization": f"Bearer {token('root', 'admin')}"})
+        assert len(page.json()["entries"]) == 1 and page.json()["hasMore"]
+    for client in (admin, alice, files.client):
+        await client.close()

@@ -9,6 +9,9 @@ the database once it finished), then the live ones, with nothing missed or repea
 ``Authorization: Bearer <token>`` (an access token, a development token or an agent key): 401
 without a valid one; 404 for a run that does not exist or is in a room the caller may not read.
 ``ag_ui.encoder.EventEncoder`` cannot write ``id:`` lines, hence the few lines of framing here.
+
+``GET /api/admin/approvals`` is the approvals audit log (admins only): every request, decision
+and outcome, newest first, ``?before=<id>`` for older lines.
 """
 
 from __future__ import annotations
@@ -19,16 +22,19 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from agentchat_client.protocol import RUN_ID_PATTERN, TERMINAL_EVENTS, ProtocolError
+from agentchat_client.protocol import RUN_ID_PATTERN, TERMINAL_EVENTS, ProtocolError, Role, iso
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ..accounts import AccountError, AccountService
+from ..core.identity import Identity
 from ..hub.runs import RunService
-from .api import error_response
+from ..store import AuditEntry, Store
+from .api import error_response, json_response
 
-__all__ = ["run_routes", "sse_event", "HEARTBEAT_SECONDS"]
+__all__ = ["run_routes", "sse_event", "audit_line", "HEARTBEAT_SECONDS"]
+AUDIT_PAGE = 100
 
 HEARTBEAT_SECONDS = 15.0
 """A comment line this often keeps proxies from closing a quiet stream (a run waiting for approval)."""
@@ -46,16 +52,40 @@ def _last_event_id(request: Request) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) <= 16 else None
 
 
-def run_routes(runs: RunService, accounts: AccountService) -> list[Route]:
-    async def run_events(request: Request) -> Response:
+def audit_line(entry: AuditEntry) -> dict[str, Any]:
+    return {"id": entry.id, "at": iso(entry.at), "action": entry.action, "actor": entry.actor,
+            "approvalId": entry.approval_id, "runId": entry.run_id, "roomId": entry.room_id, "agent": entry.agent,
+            "tool": entry.tool, "detail": entry.detail}
+
+
+def run_routes(runs: RunService, accounts: AccountService, store: Store) -> list[Route]:
+    async def caller(request: Request) -> Identity | Response:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "unauthorized", "Send Authorization: Bearer <access token>.")
         try:
-            identity = await accounts.authenticate(token.strip())
+            return await accounts.authenticate(token.strip())
         except AccountError as exc:
             return error_response(401, "unauthorized", exc.message)
+
+    async def audit(request: Request) -> Response:
+        identity = await caller(request)
+        if isinstance(identity, Response):
+            return identity
+        if identity.role is not Role.ADMIN:
+            return error_response(403, "forbidden", "Only admins can read the approvals audit log.")
+        before = request.query_params.get("before", "")
+        limit = request.query_params.get("limit", str(AUDIT_PAGE))
+        if (before and not before.isdigit()) or not limit.isdigit() or not 1 <= int(limit) <= 500:
+            return error_response(400, "invalid_input", "before: a line id; limit: 1 to 500")
+        lines = await store.audit_log(int(limit) + 1, int(before) if before else None)
+        return json_response({"entries": [audit_line(e) for e in lines[:int(limit)]], "hasMore": len(lines) > int(limit)})
+
+    async def run_events(request: Request) -> Response:
+        identity = await caller(request)
+        if isinstance(identity, Response):
+            return identity
         run_id = request.path_params["run_id"]
         if not _RUN_ID.match(run_id):
             return error_response(404, "not_found", f"There is no run {run_id[:64]}")
@@ -74,7 +104,8 @@ def run_routes(runs: RunService, accounts: AccountService) -> list[Route]:
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    return [Route("/runs/{run_id:str}/events", run_events, methods=["GET"])]
+    return [Route("/runs/{run_id:str}/events", run_events, methods=["GET"]),
+            Route("/api/admin/approvals", audit, methods=["GET"])]
 
 
 async def _stream(runs: RunService, run_id: str, frames: list[bytes], in_progress: bool,
