@@ -132,6 +132,7 @@ def to_message(
         streaming=False,
         stream_id=str(data.get("streamId") or ""),
         agent_status=str(data.get("agentStatus") or ""),
+        run_id=str(data.get("runId") or ""),
     )
 
 

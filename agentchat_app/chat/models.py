@@ -54,6 +54,8 @@ class ChatMessage:
     streaming: bool = False
     stream_id: str = ""
     agent_status: str = ""
+    run_id: str = ""
+    """The run this agent answer ends: its steps and tool calls show under it."""
 
 
 @dataclasses.dataclass

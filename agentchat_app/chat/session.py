@@ -18,6 +18,7 @@ from agentchat_client.protocol import AgentState, ErrorCode, MessageType
 from .convert import excerpt, last_seen_label, to_member, to_message, to_question
 from .errors import friendly_error, rate_limit_text
 from .models import ChatMessage, Member, Question
+from .runs import RunBoard
 from .window import DEFAULT_CAP, Window
 
 __all__ = ["ChatSession", "Changes", "ConnectionState", "LOCAL_CONNECTION", "TYPING_TTL_SECONDS"]
@@ -55,6 +56,8 @@ class ChatSession:
     def __init__(self, me: str, role: str, cap: int = DEFAULT_CAP, clock: Callable[[], float] = time.monotonic) -> None:
         self.me = me
         self.role = role
+        self.runs = RunBoard(me, lambda: self.role)
+        """Agent runs and approvals (``chat/runs.py``)."""
         self.clock = clock
         self.window = Window(messages=[], cap=cap)
         self.members: dict[str, Member] = {}
@@ -150,7 +153,7 @@ class ChatSession:
             MessageType.HISTORY.value: self._on_history,
             MessageType.RECOVERY.value: self._on_recovery,
             MessageType.MESSAGE.value: lambda d: self._on_message(d, agent=False),
-            MessageType.AGENT_RESPONSE.value: lambda d: self._on_message(d, agent=True),
+            MessageType.AGENT_RESPONSE.value: self._on_agent_response,
             MessageType.AGENT_STREAM.value: self._on_stream,
             MessageType.STATUS_UPDATE.value: self._on_status,
             MessageType.USER_PRESENCE.value: self._on_presence,
@@ -159,7 +162,30 @@ class ChatSession:
             MessageType.QUESTION_CLOSED.value: self._on_question_closed,
             MessageType.ERROR.value: self._on_error,
             MessageType.ACCOUNT_UPDATED.value: self._on_account_updated,
+            MessageType.AGENT_EVENT.value: lambda d: self._runs_changed(self.runs.on_event(d)),
+            MessageType.RUN_QUEUED.value: lambda d: self._runs_changed(self.runs.on_queued(d)),
+            MessageType.APPROVAL_REQUEST.value: self._on_approval_request,
+            MessageType.APPROVAL_RESOLVED.value: lambda d: self._runs_changed(self.runs.on_resolved(d), approvals=True),
         }
+
+    # --- runs and approvals (the board is ``chat/runs.py``) ----------------------------------
+    @staticmethod
+    def _runs_changed(changed: bool, approvals: bool = False) -> Changes:
+        if not changed:
+            return Changes()
+        return Changes(fields={"runs", "approvals"} if approvals else {"runs"})
+
+    def _on_agent_response(self, data: dict[str, Any]) -> Changes:
+        changes = self._on_message(data, agent=True)
+        changes.merge(self._runs_changed(self.runs.on_answer(data)))
+        return changes
+
+    def _on_approval_request(self, data: dict[str, Any]) -> Changes:
+        changes = self._runs_changed(self.runs.on_approval(data), approvals=True)
+        mine = next((a for a in self.runs.approvals() if a.approval_id == data.get("approvalId")), None)
+        if self.loaded and mine is not None and mine.can_decide and not data.get("approvedBy"):
+            changes.toasts.append(f"{mine.requested_by} asks for approval: {mine.tool}")
+        return changes
 
     def _on_connection(self, data: dict[str, Any]) -> Changes:
         state = str(data.get("state") or ConnectionState.RECONNECTING)

@@ -7,6 +7,7 @@ import reflex as rx
 from ..chat.models import AttachmentView, ChatMessage, Segment
 from ..state.chat import ChatState
 from .common import avatar
+from .runs import run_line
 
 __all__ = ["message_item", "safe_markdown"]
 
@@ -114,6 +115,7 @@ def message_item(message: ChatMessage) -> rx.Component:
                 message.attachments.length() > 0,
                 rx.hstack(rx.foreach(message.attachments, _attachment), wrap="wrap", spacing="2"),
             ),
+            rx.cond(message.run_id != "", run_line(message)),
             spacing="1",
             width="100%",
             min_width="0",

@@ -7,6 +7,7 @@ import reflex as rx
 from ..chat.models import Question
 from ..state.chat import ChatState
 from .message import message_item
+from .runs import approval_card, live_run
 
 __all__ = ["message_list"]
 
@@ -102,6 +103,8 @@ def message_list() -> rx.Component:
             rx.foreach(ChatState.recent, message_item),
             rx.foreach(ChatState.streams, message_item),
             rx.foreach(ChatState.questions, _question),
+            rx.foreach(ChatState.live_runs, live_run),
+            rx.foreach(ChatState.approvals, approval_card),
             rx.cond(
                 ChatState.detached,
                 rx.center(rx.button("Jump to latest", size="1", on_click=ChatState.jump_to_latest), width="100%"),

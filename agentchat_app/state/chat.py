@@ -26,10 +26,12 @@ from ..chat.window import split_for_display
 from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
+from .runs import RunsMixin
 
 __all__ = ["ChatState", "ALL_FIELDS"]
 
-ALL_FIELDS = {"messages", "streams", "members", "typing", "questions", "connection", "error", "role"}
+ALL_FIELDS = {"messages", "streams", "members", "typing", "questions", "connection", "error", "role", "runs",
+              "approvals"}
 HISTORY_PAGE = 50
 TYPING_EVERY_SECONDS = 2.0
 MAX_SUGGESTIONS = 6
@@ -38,7 +40,7 @@ MAX_PENDING_FILES = 10
 log = logging.getLogger(__name__)
 
 
-class ChatState(AuthState):
+class ChatState(RunsMixin, AuthState):
     messages: list[ChatMessage] = []
     """The older, stable part of the window (changes once every few dozen messages)."""
     recent: list[ChatMessage] = []
@@ -138,11 +140,14 @@ class ChatState(AuthState):
                         log.exception("could not apply a %r frame", frame.get("type"))
                 if session.needs_tick:
                     changes.merge(session.tick())
+                if session.runs.missing:
+                    await self._ask_for_missing(session, bridge)
         finally:
             bridge.consumers -= 1
 
     def _copy(self, session: ChatSession, changes: Changes) -> None:
         fields = changes.fields
+        self._copy_runs(session, fields)
         if "messages" in fields:
             window = session.window.messages
             split = split_for_display(window)
