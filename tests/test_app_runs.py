@@ -114,6 +114,9 @@ def test_an_approval_card_knows_who_may_decide_and_who_is_awaited() -> None:
     board.on_approval(approval(approvedBy=["alice"], decisions=[{"by": "alice", "decision": "approve", "at": None}]))
     (card,) = board.approvals()
     assert not card.can_decide and card.waiting_text == "You approved; waiting for developers (1 of 2)"
+    alice = RunBoard("alice", lambda: "developer")
+    alice.on_approval(approval(to={"user": "alice"}))
+    assert alice.approvals()[0].can_decide and alice.approvals()[0].waiting_text == "Waiting for your decision"
     bob = RunBoard("bob", lambda: "developer")
     bob.on_approval(approval(to={"user": "alice"}))
     assert not bob.approvals()[0].can_decide and bob.approvals()[0].waiting_text == "Waiting for approval from alice"

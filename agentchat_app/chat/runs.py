@@ -400,6 +400,8 @@ class RunBoard:
             count = f" ({len(approved)} of {quorum})" if quorum > 1 else ""
             if decided:
                 view.waiting_text = f"You approved; waiting for {audience}{count}"
+            elif view.can_decide and to.get("user") == self.me:
+                view.waiting_text = "Waiting for your decision"
             else:
                 view.waiting_text = f"Waiting for approval from {audience}{count}"
         else:
