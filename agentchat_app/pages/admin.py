@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..components.admin_table import invites_section, keys_section, new_secret, people_table
+from ..components.audit import audit_section
 from ..state.admin import AdminState
 
 __all__ = ["admin_page"]
@@ -39,6 +40,7 @@ def admin_page() -> rx.Component:
                 people_table(),
                 keys_section(),
                 invites_section(),
+                audit_section(),
                 spacing="4",
                 width="100%",
                 padding_y="24px",

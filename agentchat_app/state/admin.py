@@ -13,6 +13,7 @@ from datetime import datetime
 import reflex as rx
 
 from ..services import accounts
+from .audit import AuditMixin
 from .auth import AuthState
 
 __all__ = ["AdminState", "PersonRow", "KeyRow", "InviteRow"]
@@ -54,7 +55,7 @@ def when(stamp: str | None) -> str:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
 
 
-class AdminState(AuthState):
+class AdminState(AuditMixin, AuthState):
     people: list[PersonRow] = []
     keys: list[KeyRow] = []
     invites: list[InviteRow] = []
@@ -88,6 +89,7 @@ class AdminState(AuthState):
                      for k in keys]
         self.invites = [InviteRow(i.id, i.role, i.created_by, when(i.expires_at), _invite_status(i),
                                   _invite_status(i) == "open") for i in reversed(invites)]
+        await self._refresh_audit(token)
 
     async def _act(self, action) -> None:
         self.admin_notice = self.admin_error = ""

@@ -120,3 +120,12 @@ def test_steps_appear_live_an_approval_card_approves_and_the_run_folds(people, b
     expect(old.locator(".run-steps")).to_contain_text("2 steps · 2 tool calls")
     old.locator(".run-steps summary.run-summary").click()
     expect(old.locator(".run-tool", has_text="deploy")).to_contain_text("deployed to staging")
+
+    # Admins read every request and decision in the audit log.
+    admin = people.admin
+    admin.page.goto("/admin")
+    log = admin.page.locator(".audit-log")
+    expect(log).to_be_visible()
+    expect(log.locator("tr", has_text="closed: approved").first).to_contain_text(ria.name)
+    expect(log.locator("tr", has_text="asked").first).to_contain_text("deploy")
+    shot(admin.page, "admin-approvals-audit")
