@@ -28,8 +28,8 @@ from typing import Any
 import orjson
 import psutil
 import websockets
-
 from agentchat_client.protocol import MessageType, client_frame
+
 from server.auth import issue_token
 
 ROOT = Path(__file__).resolve().parents[1]

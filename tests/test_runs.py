@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 import pytest
-
 from agentchat_client.protocol import AGUI_EVENT, SERVER_FRAME
+
 from tests.support import Client, connect_as
 
 _ids = itertools.count(1)

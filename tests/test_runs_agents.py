@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 
 import pytest
 import pytest_asyncio
-
 from agentchat_client import AgentClient, ParsedMessage
 from agentchat_client.protocol import AGUI_EVENT, SERVER_FRAME, AgentState, MessageType
 from agentchat_client.runs import Policies, Tool, ToolPolicy
+
 from server.agents import Agent
 from server.agents.testing import ChatTestClient
 from server.auth import issue_token

@@ -12,11 +12,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from agentchat_client import AgentClient, ParsedMessage
 from agentchat_client.protocol import AGUI_EVENT
 from agentchat_client.runs import Tool
+
 from tests.support import Client, ServerProcess, connect_as, token
 
 

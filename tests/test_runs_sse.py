@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import httpx
-
 from agentchat_client.protocol import AGUI_EVENT
+
 from tests.support import connect_as, token
 from tests.test_runs import RawAgent, agent, new_run, run_events
 

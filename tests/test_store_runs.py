@@ -9,8 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from agentchat_client.protocol import Role, utc_now
+
 from server.core.approvals import Approval, Audience, decide
 from server.store import AuditEntry, Run, RunEvent, Store, open_store
 

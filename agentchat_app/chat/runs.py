@@ -18,8 +18,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["RunItem", "RunView", "ApprovalView", "RunBoard", "build_view", "pretty", "duration_label",
-           "RESULT_PREVIEW_LINES"]
+__all__ = [
+    "RESULT_PREVIEW_LINES",
+    "ApprovalView",
+    "RunBoard",
+    "RunItem",
+    "RunView",
+    "build_view",
+    "duration_label",
+    "pretty",
+]
 
 RESULT_PREVIEW_LINES = 6
 RESULT_PREVIEW_CHARS = 600

@@ -16,7 +16,7 @@ from ..chat.runs import ApprovalView, RunItem, RunView
 from ..state.chat import ChatState
 from .common import avatar
 
-__all__ = ["run_line", "live_run", "approval_card"]
+__all__ = ["approval_card", "live_run", "run_line"]
 
 _STATUS_COLOR = ("running", "blue"), ("waiting", "amber"), ("skipped", "gray"), ("error", "red"), ("done", "green")
 

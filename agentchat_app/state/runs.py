@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
-
 from agentchat_client.protocol import MessageType
 
 from ..chat.runs import ApprovalView, RunView

@@ -55,21 +55,21 @@ from .protocol import GENERAL, MAX_EVENT_BYTES, event_dict
 from .protocol.agui import AGUI_PROTOCOL_VERSION
 
 __all__ = [
+    "DEFAULT_APPROVERS",
+    "MAX_RESULT_CHARS",
+    "ApprovalResult",
+    "Policies",
     "Run",
     "RunSink",
-    "ApprovalResult",
-    "Tool",
-    "tool",
-    "ToolPolicy",
-    "Policies",
-    "ToolSkipped",
-    "ToolCall",
     "TextStream",
-    "MAX_RESULT_CHARS",
-    "result_text",
-    "new_run_id",
-    "DEFAULT_APPROVERS",
+    "Tool",
+    "ToolCall",
+    "ToolPolicy",
+    "ToolSkipped",
     "current_run",
+    "new_run_id",
+    "result_text",
+    "tool",
 ]
 
 MAX_RESULT_CHARS = 16_000

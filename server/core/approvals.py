@@ -21,21 +21,29 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from agentchat_client.protocol import ApprovalOutcome, ApprovalRequest, ApprovalResolved, ErrorCode, ProtocolError, Role, iso
+from agentchat_client.protocol import (
+    ApprovalOutcome,
+    ApprovalRequest,
+    ApprovalResolved,
+    ErrorCode,
+    ProtocolError,
+    Role,
+    iso,
+)
 
 __all__ = [
-    "Audience",
-    "Decision",
+    "PENDING",
     "Approval",
     "ApprovalBook",
-    "PENDING",
-    "new_approval_id",
+    "Audience",
+    "Decision",
+    "cancel",
     "decide",
     "expire",
-    "cancel",
+    "from_request_data",
+    "new_approval_id",
     "request_data",
     "resolved_data",
-    "from_request_data",
 ]
 
 PENDING = "pending"

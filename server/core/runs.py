@@ -31,8 +31,8 @@ from agentchat_client.protocol import GENERAL, ErrorCode, EventType, ProtocolErr
 __all__ = [
     "DEFAULT_ROOM",
     "MAX_RUN_EVENTS",
-    "RunState",
     "RunBook",
+    "RunState",
     "new_run_id",
     "run_outcome",
 ]

@@ -33,7 +33,7 @@ from ..hub.runs import RunService
 from ..store import AuditEntry, Store
 from .api import error_response, json_response
 
-__all__ = ["run_routes", "sse_event", "audit_line", "HEARTBEAT_SECONDS"]
+__all__ = ["HEARTBEAT_SECONDS", "audit_line", "run_routes", "sse_event"]
 AUDIT_PAGE = 100
 
 HEARTBEAT_SECONDS = 15.0

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from agentchat_client.protocol import (
+    TERMINAL_EVENTS,
     AgentEventEnvelope,
     ErrorCode,
     EventType,
@@ -30,7 +31,6 @@ from agentchat_client.protocol import (
     ProtocolError,
     Role,
     RunQueued,
-    TERMINAL_EVENTS,
     iso,
     server_frame,
     utc_now,
@@ -53,7 +53,7 @@ from ..core.rooms import RoomDirectory
 from ..core.runs import DEFAULT_ROOM, RunBook, RunState
 from ..store import AuditEntry, Run, RunEvent, Store
 
-__all__ = ["RunService", "ApprovalOutcomeInfo", "agent_event_frame"]
+__all__ = ["ApprovalOutcomeInfo", "RunService", "agent_event_frame"]
 
 log = logging.getLogger(__name__)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from agentchat_client.protocol import ErrorCode, ProtocolError, Role
+
 from server.core.approvals import Approval, ApprovalBook, Audience, cancel, decide, expire
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def request(to: dict, minutes: float = 10) -> Approval:

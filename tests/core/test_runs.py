@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 import pytest
-
 from agentchat_client.protocol import AGUI_EVENT, ErrorCode, ProtocolError
+
 from server.core.runs import MAX_RUN_EVENTS, RunBook, RunState, run_outcome
 
 

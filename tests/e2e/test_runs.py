@@ -7,10 +7,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import expect
-
 from agentchat_client import AgentClient, ParsedMessage
 from agentchat_client.runs import Tool
+from playwright.sync_api import expect
+
 from server.auth import issue_token
 
 from .conftest import shot

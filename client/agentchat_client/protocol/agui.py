@@ -19,13 +19,13 @@ from pydantic import TypeAdapter, ValidationError
 __all__ = [
     "AGUI_EVENT",
     "AGUI_PROTOCOL_VERSION",
-    "EventType",
     "MAX_EVENT_BYTES",
     "TERMINAL_EVENTS",
-    "event_dict",
-    "parse_event",
-    "normalise_event",
+    "EventType",
     "describe_event_error",
+    "event_dict",
+    "normalise_event",
+    "parse_event",
 ]
 
 AGUI_EVENT: TypeAdapter[Any] = TypeAdapter(Event)

@@ -14,14 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from agentchat_client.protocol import TERMINAL_EVENTS
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
-
-from agentchat_client.protocol import TERMINAL_EVENTS
 
 from ...core.approvals import Approval, Audience, Decision
 from ...core.runs import run_outcome
@@ -44,7 +43,7 @@ Pending = tuple[Run, RunEvent, OnEventCommit | None, "asyncio.Future[bool]"]
 def _aware(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything here is UTC."""
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 
@@ -220,7 +219,12 @@ class SqlRuns(RunStore, ApprovalStore):
 
     async def get_approval(self, approval_id: str) -> Approval | None:
         query = select(_APPROVALS).where(_APPROVALS.c.approval_id == approval_id)
-        return await self.db.read(lambda s: (lambda r: _approval(r) if r is not None else None)(s.execute(query).first()))
+
+        def work(s: Session) -> Approval | None:
+            row = s.execute(query).first()
+            return _approval(row) if row is not None else None
+
+        return await self.db.read(work)
 
     async def update_approval(self, approval: Approval, expected_version: int, audit: Iterable[AuditEntry]) -> bool:
         values = _approval_values(approval)
