@@ -20,6 +20,7 @@ __all__ = [
     "AgentMode",
     "GENERAL",
     "ProtocolError",
+    "CloseCode",
     "USERNAME_PATTERN",
     "MENTION_RE",
     "parse_mentions",
@@ -66,6 +67,20 @@ class MessageType(StrEnum):
     REACTION = "reaction"
     MESSAGE_UPDATED = "message_updated"
     ACCOUNT_UPDATED = "account_updated"
+
+
+class CloseCode:
+    """WebSocket close codes the server uses beyond the standard ones."""
+
+    TOO_BIG = 1009
+    POLICY = 1008
+    """Too slow, too many connections, or no authentication in time (the reason says which)."""
+    SESSION_ENDED = 4001
+    """The session or agent key behind this connection was revoked or expired: sign in again."""
+    ACCOUNT_DISABLED = 4003
+    """An admin disabled the account."""
+    FINAL = frozenset({SESSION_ENDED, ACCOUNT_DISABLED})
+    """Reconnecting with the same credentials would not help."""
 
 
 class ErrorCode(StrEnum):
