@@ -28,6 +28,7 @@ from .http import ApiContext, HttpLayer, build_app
 from .hub import AccountsAuthenticator, Hub, StopCallback
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
 from agentchat_client.protocol import GENERAL, AgentState, MessageType, ProtocolError
+from .serialize import StoredEvents
 from .settings import Settings, get_settings
 from .store import Message, Store, open_store
 
@@ -218,7 +219,7 @@ class WebSocketManager:
         self.accounts = accounts_for(settings, secret, self._store,
                                      agent_names=lambda: list(self.hub.agents) if self.hub else [])
         self.hub = Hub(
-            settings, AccountsAuthenticator(self.accounts), self._store, make_fanout(settings, self._store),
+            settings, AccountsAuthenticator(self.accounts), self._store, make_fanout(settings, StoredEvents(self._store)),
             make_presence(settings), make_limiter(settings), make_agent_directory(settings), accounts=self.accounts,
         )
         self.hub.listeners.append(self._on_event)

@@ -9,9 +9,9 @@ import orjson
 from agentchat_client.protocol import MessageType, MessageUpdated, iso, server_envelope, server_frame
 
 from .core.events import Event
-from .store import AgentStatus, Attachment, Message
+from .store import AgentStatus, Attachment, Message, MessageStore
 
-__all__ = ["message_envelope", "message_event", "row_envelope", "update_data", "attachment_meta", "status_data", "encode_client_id"]
+__all__ = ["message_envelope", "message_event", "StoredEvents", "row_envelope", "update_data", "attachment_meta", "status_data", "encode_client_id"]
 
 
 def encode_client_id(client_id: int | str | None) -> str | None:
@@ -107,3 +107,17 @@ def status_data(row: AgentStatus) -> dict[str, Any]:
         "progress": progress,
         "timestamp": iso(row.updated_at),
     }
+
+
+class StoredEvents:
+    """Committed rows as the events they were published as: what the Redis fan-out repairs gaps
+    with (it sits beside the store, not above it, so it is handed this instead)."""
+
+    def __init__(self, store: MessageStore) -> None:
+        self.store = store
+
+    async def events(self, ids: list[int]) -> list[Event]:
+        return [message_event(row) for row in await self.store.get_messages(ids)]
+
+    async def latest_id(self) -> int:
+        return await self.store.latest_id()
