@@ -41,7 +41,7 @@ async def _reset_link(args: argparse.Namespace) -> int:
     from .accounts import AccountError
     from .accounts.factory import accounts_for
     from .auth import load_secret
-    from .store import SqlStore
+    from .store.sql import SqlStore
 
     settings = get_settings()
     store = SqlStore(settings.resolved_database_url)

@@ -61,7 +61,7 @@ async def serve_hub(hub: Hub, settings: Settings, started: float | None = None,
         settings.host,
         settings.port,
         process_request=process_request,
-        origins=_allowed_origins(settings),
+        origins=_allowed_origins(settings),  # type: ignore[arg-type]
         max_size=settings.max_frame_bytes,
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,

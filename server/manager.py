@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -128,7 +128,7 @@ class WebSocketManager:
             lambda hub: hub.service.set_status(user_id, state.value, current_task, progress), what=f"status of {user_id}"
         )
 
-    def _call(self, make: Callable[[Hub], Awaitable[Any]], what: str) -> bool:
+    def _call(self, make: Callable[[Hub], Coroutine[Any, Any, Any]], what: str) -> bool:
         hub, loop = self.hub, self._loop
         if not self.running or hub is None or loop is None:
             log.warning("dropped %s: the server is not running", what)

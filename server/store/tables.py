@@ -123,6 +123,7 @@ class TaskRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-Index("ix_messages_reply_to", MessageRow.__table__.c.reply_to)
-Index("ix_messages_room_id", MessageRow.__table__.c.room_id, MessageRow.__table__.c.id)
-Index("ix_messages_thread_id", MessageRow.__table__.c.thread_id, MessageRow.__table__.c.id)
+_messages = MessageRow.__table__  # type: ignore[attr-defined]
+Index("ix_messages_reply_to", _messages.c.reply_to)
+Index("ix_messages_room_id", _messages.c.room_id, _messages.c.id)
+Index("ix_messages_thread_id", _messages.c.thread_id, _messages.c.id)

@@ -24,6 +24,9 @@ __all__ = [
     "ChatMessage",
     "AgentResponse",
     "StoredMessage",
+    "StoredEnvelope",
+    "MessageFrame",
+    "AgentResponseFrame",
     "MessageEnvelope",
     "MemberInfo",
     "AuthOk",
@@ -134,6 +137,8 @@ class AgentResponseFrame(TypedDict):
 
 
 StoredMessage = Union[ChatMessage, AgentResponse]
+StoredEnvelope = Union[MessageFrame, AgentResponseFrame]
+"""A stored message in its envelope (the type for code that builds one)."""
 MessageEnvelope = Annotated[Union[MessageFrame, AgentResponseFrame], Field(discriminator="type")]
 """A stored message in its envelope, exactly as it is broadcast live (history and search hold these)."""
 
@@ -547,6 +552,7 @@ def server_envelope(kind: Literal[MessageType.ROOM_REMOVED], data: RoomRemoved) 
 def server_envelope(kind: Literal[MessageType.ROOM_READ], data: RoomRead) -> dict[str, Any]: ...
 @overload
 def server_envelope(kind: Literal[MessageType.MESSAGE_UPDATED], data: MessageUpdated) -> dict[str, Any]: ...
+@overload
 def server_envelope(kind: Literal[MessageType.ACCOUNT_UPDATED], data: AccountUpdated) -> dict[str, Any]: ...
 def server_envelope(kind: MessageType, data: Any) -> dict[str, Any]:
     """``{"type": kind, "data": data}``, with ``data`` checked (by mypy) against ``kind``'s shape."""
@@ -593,6 +599,7 @@ def server_frame(kind: Literal[MessageType.ROOM_REMOVED], data: RoomRemoved) -> 
 def server_frame(kind: Literal[MessageType.ROOM_READ], data: RoomRead) -> bytes: ...
 @overload
 def server_frame(kind: Literal[MessageType.MESSAGE_UPDATED], data: MessageUpdated) -> bytes: ...
+@overload
 def server_frame(kind: Literal[MessageType.ACCOUNT_UPDATED], data: AccountUpdated) -> bytes: ...
 def server_frame(kind: MessageType, data: Any) -> bytes:
     """The encoded frame (UTF-8 JSON; send it as a text frame)."""
