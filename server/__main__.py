@@ -41,7 +41,7 @@ async def _reset_link(args: argparse.Namespace) -> int:
     from .accounts import AccountError
     from .accounts.factory import accounts_for
     from .auth import load_secret
-    from .store import SqlStore
+    from .store.sql import SqlStore
 
     settings = get_settings()
     store = SqlStore(settings.resolved_database_url)
@@ -101,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "reset-link":
         return asyncio.run(_reset_link(args))
+    from .workers import WORKER_INDEX_ENV, check_workers, supervise
+
+    if args.command in (None, "serve") and settings.workers > 1 and WORKER_INDEX_ENV not in os.environ:
+        problem = check_workers(settings)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        return supervise(settings, argv if argv is not None else sys.argv[1:])
     try:
         asyncio.run(_serve(args))
     except (OSError, SettingsError) as exc:

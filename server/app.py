@@ -61,7 +61,7 @@ async def serve_hub(hub: Hub, settings: Settings, started: float | None = None,
         settings.host,
         settings.port,
         process_request=process_request,
-        origins=_allowed_origins(settings),
+        origins=_allowed_origins(settings),  # type: ignore[arg-type]
         max_size=settings.max_frame_bytes,
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,
@@ -70,4 +70,6 @@ async def serve_hub(hub: Hub, settings: Settings, started: float | None = None,
         close_timeout=5,
         max_queue=64,
         create_connection=connection_factory(http_layer) if http_layer is not None else None,
+        # Several workers on one port (AGENTCHAT_WORKERS): the kernel spreads connections.
+        reuse_port=settings.workers > 1,
     )

@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,6 +29,7 @@ from .http.runs import run_routes
 from .hub import AccountsAuthenticator, Hub, StopCallback
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
 from agentchat_client.protocol import GENERAL, AgentState, MessageType, ProtocolError
+from .serialize import StoredEvents
 from .settings import Settings, get_settings
 from .store import Message, Store, open_store
 
@@ -128,7 +129,7 @@ class WebSocketManager:
             lambda hub: hub.service.set_status(user_id, state.value, current_task, progress), what=f"status of {user_id}"
         )
 
-    def _call(self, make: Callable[[Hub], Awaitable[Any]], what: str) -> bool:
+    def _call(self, make: Callable[[Hub], Coroutine[Any, Any, Any]], what: str) -> bool:
         hub, loop = self.hub, self._loop
         if not self.running or hub is None or loop is None:
             log.warning("dropped %s: the server is not running", what)
@@ -221,7 +222,7 @@ class WebSocketManager:
         self.accounts = accounts_for(settings, secret, self._store,
                                      agent_names=lambda: list(self.hub.agents) if self.hub else [])
         self.hub = Hub(
-            settings, AccountsAuthenticator(self.accounts), self._store, make_fanout(settings, self._store),
+            settings, AccountsAuthenticator(self.accounts), self._store, make_fanout(settings, StoredEvents(self._store)),
             make_presence(settings), make_limiter(settings), make_agent_directory(settings), accounts=self.accounts,
         )
         self.hub.listeners.append(self._on_event)

@@ -6,12 +6,12 @@ from typing import Any
 
 import orjson
 
-from agentchat_client.protocol import MessageType, MessageUpdated, iso, server_envelope, server_frame
+from agentchat_client.protocol import MessageType, MessageUpdated, StatusUpdate, StoredEnvelope, iso, server_envelope, server_frame
 
 from .core.events import Event
-from .store import AgentStatus, Attachment, Message
+from .store import AgentStatus, Attachment, Message, MessageStore
 
-__all__ = ["message_envelope", "message_event", "row_envelope", "update_data", "attachment_meta", "status_data", "encode_client_id"]
+__all__ = ["message_envelope", "message_event", "StoredEvents", "row_envelope", "update_data", "attachment_meta", "status_data", "encode_client_id"]
 
 
 def encode_client_id(client_id: int | str | None) -> str | None:
@@ -31,7 +31,7 @@ def attachment_meta(attachment: Attachment) -> dict[str, Any]:
     return {"id": attachment.id, "name": attachment.name, "size": attachment.size, "type": attachment.content_type}
 
 
-def message_envelope(row: Message) -> dict[str, Any]:
+def message_envelope(row: Message) -> StoredEnvelope:
     """A stored message as every client receives it: live, in history, search and recovery."""
     data: dict[str, Any] = {
         "id": row.id,
@@ -59,7 +59,7 @@ def message_envelope(row: Message) -> dict[str, Any]:
         kind = MessageType.MESSAGE
     if row.extra:
         data.update(row.extra)
-    return server_envelope(kind, data)  # type: ignore[call-overload]
+    return server_envelope(kind, data)  # type: ignore[call-overload, return-value]
 
 
 def update_data(row: Message) -> MessageUpdated:
@@ -85,7 +85,7 @@ def row_envelope(row: Message) -> dict[str, Any]:
     """Any stored row in its envelope: a message, or the ``message_updated`` of an update row."""
     if row.is_update:
         return server_envelope(MessageType.MESSAGE_UPDATED, update_data(row))
-    return message_envelope(row)
+    return dict(message_envelope(row))
 
 
 def message_event(row: Message) -> Event:
@@ -96,7 +96,7 @@ def message_event(row: Message) -> Event:
                  _data=envelope["data"])
 
 
-def status_data(row: AgentStatus) -> dict[str, Any]:
+def status_data(row: AgentStatus) -> StatusUpdate:
     progress = row.progress
     if progress is not None and float(progress).is_integer():
         progress = int(progress)
@@ -107,3 +107,17 @@ def status_data(row: AgentStatus) -> dict[str, Any]:
         "progress": progress,
         "timestamp": iso(row.updated_at),
     }
+
+
+class StoredEvents:
+    """Committed rows as the events they were published as: what the Redis fan-out repairs gaps
+    with (it sits beside the store, not above it, so it is handed this instead)."""
+
+    def __init__(self, store: MessageStore) -> None:
+        self.store = store
+
+    async def events(self, ids: list[int]) -> list[Event]:
+        return [message_event(row) for row in await self.store.get_messages(ids)]
+
+    async def latest_id(self) -> int:
+        return await self.store.latest_id()

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     """With Redis: a process that stops heart-beating this long is dead; its users go offline."""
     reorder_wait_seconds: float = Field(0.2, ge=0.0, le=10.0)
     """With Redis: how long a message waits for an earlier id before the gap is read from the database."""
+    workers: int = Field(1, ge=1, le=64)
+    """Server processes on one port (``SO_REUSEPORT``) sharing Redis; more than 1 needs
+    ``AGENTCHAT_REDIS_URL``.  ``python -m server`` only; the app runs one in-process server."""
     agent_host: bool = True
     """Run the built-in agents in this process; with several processes set it on exactly one."""
     agents_enabled: bool = True

@@ -196,7 +196,7 @@ async def test_agents_repeat_peoples_words_inertly(runtime: ServerRuntime) -> No
     async with client(runtime, "alice") as alice:
         sent = await alice.say("/task add [re-login](https://evil.example) **now**")
         answer = await alice.expect(MessageType.AGENT_RESPONSE, sender="tasks", replyTo=sent["id"])
-        assert r"\[re-login\](https\://evil.example) \*\*now\*\*" in answer["text"]
+        assert "\\[re-login\\](https\u2060://evil.example) \\*\\*now\\*\\*" in answer["text"]
         assert "](https://" not in answer["text"]
         sent = await alice.say("/task list")
         listing = await alice.expect(MessageType.AGENT_RESPONSE, sender="tasks", replyTo=sent["id"])

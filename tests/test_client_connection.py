@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 import websockets
 from agentchat_client import AuthError, Backoff, ClientSession, Connection, LinkState, NotConnected
-from agentchat_client.protocol import MessageType
+from agentchat_client.protocol import CloseCode, MessageType
 
 from server.agents.testing import ChatTestClient
 from server.auth import issue_token
@@ -166,3 +166,18 @@ async def test_a_server_that_never_answers_auth_is_left_and_tried_again() -> Non
             assert attempts >= 2 and conn.session.failures >= 1 and not seen.frames
         finally:
             await conn.close()
+
+
+async def test_a_session_the_server_ends_is_not_retried(runtime: ServerRuntime) -> None:
+    """Close code 4001 (session ended) or 4003 (account disabled): reconnecting would not help."""
+    seen = Recorder()
+    reader = connection(runtime.url, "ended", seen)
+    task = asyncio.ensure_future(reader.run())
+    await reader.wait_connected(10)
+    hub = runtime.manager.hub
+    assert hub is not None
+    for conn in hub.connections.of_user("ended"):
+        await conn.ws.close(CloseCode.SESSION_ENDED, "session ended")
+    with pytest.raises(AuthError, match="session ended"):
+        await asyncio.wait_for(task, 20)
+    assert seen.states.count(LinkState.CONNECTING) == 1, "no second attempt"

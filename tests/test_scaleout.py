@@ -204,9 +204,9 @@ class FakeMessages:
         for mid in ids:
             self.rows[mid] = Message(id=mid, kind="message", sender="s", text=f"m{mid}")
 
-    async def get_messages(self, ids: Any) -> list[Message]:
+    async def events(self, ids: Any) -> list[Event]:
         self.reads += 1
-        return [self.rows[i] for i in sorted(set(ids)) if i in self.rows]
+        return [message_event(i) for i in sorted(set(ids)) if i in self.rows]
 
     async def latest_id(self) -> int:
         return max(self.rows, default=0)
@@ -469,6 +469,37 @@ def kill_redis_connections(prefix: str) -> int:
         client.close()
 
 
+async def test_rooms_and_their_updates_hold_across_processes(cluster: dict[str, ServerProcess]) -> None:
+    """Membership, private messages, edits and reactions behave on B exactly as on A."""
+    a, b = cluster["a"], cluster["b"]
+    alice = await connect_as(a.url, "x_alice")
+    bob = await connect_as(b.url, "x_bob")
+    eve = await connect_as(b.url, "x_eve")
+    await alice.send("room_create", {"name": "Cross-process", "kind": "private", "members": ["x_bob"]})
+    room = (await bob.expect("room", timeout=20))["room"]
+    assert room["name"] == "Cross-process" and "x_bob" in room["members"]
+    said = await alice.say("only for bob", roomId=room["roomId"])
+    assert (await bob.expect("message", id=said["id"], timeout=20))["roomId"] == room["roomId"]
+    await bob.send("reaction", {"id": said["id"], "emoji": "👍"})  # decided on B, about a room made on A
+    reacted = await alice.expect("message_updated", id=said["id"], timeout=20)
+    assert reacted["reactions"] == {"👍": ["x_bob"]}
+    await alice.send("message_edit", {"id": said["id"], "text": "only for bob (edited)"})
+    edited = await bob.expect("message_updated", id=said["id"], text="only for bob (edited)", timeout=20)
+    await eve.send("history", {"roomId": room["roomId"]})
+    assert (await eve.expect("error", timeout=20))["code"] == "FORBIDDEN"
+    leaked = [f for f in await eve.quiet(1.0) if f.get("data", {}).get("roomId") == room["roomId"]]
+    assert leaked == [], "nothing of the room reaches a non-member on either process"
+    back = await Client.connect(a.url)  # bob comes back on the other process, from before the message
+    await back.auth("x_bob", last_message_id=said["id"] - 1)
+    await back.expect("recovery", timeout=20)
+    replayed = [await back.expect("message", id=said["id"], timeout=20),
+                await back.expect("message_updated", eventId=reacted["eventId"], timeout=20),
+                await back.expect("message_updated", eventId=edited["eventId"], timeout=20)]
+    assert replayed[0]["text"] == "only for bob (edited)" and replayed[-1]["reactions"] == {"👍": ["x_bob"]}
+    for client in (alice, bob, eve, back):
+        await client.close()
+
+
 async def test_redis_connection_drop_loses_nothing(cluster: dict[str, ServerProcess], prefix: str) -> None:
     """Redis drops every connection: processes reconnect, and what was missed comes from the database."""
     a, b = cluster["a"], cluster["b"]
@@ -545,36 +576,4 @@ async def test_sigkill_clients_recover_on_the_other_process(cluster: dict[str, S
     assert "mover" in welcome["users"], "a user who moved to A stays online"
     assert "offline" not in await presence_events(watch_a, "mover", 0.2)
     for client in (watch_a, again, check, bot):
-        await client.close()
-
-
-
-async def test_rooms_and_their_updates_hold_across_processes(cluster: dict[str, ServerProcess]) -> None:
-    """Membership, private messages, edits and reactions behave on B exactly as on A."""
-    a, b = cluster["a"], cluster["b"]
-    alice = await connect_as(a.url, "x_alice")
-    bob = await connect_as(b.url, "x_bob")
-    eve = await connect_as(b.url, "x_eve")
-    await alice.send("room_create", {"name": "Cross-process", "kind": "private", "members": ["x_bob"]})
-    room = (await bob.expect("room", timeout=20))["room"]
-    assert room["name"] == "Cross-process" and "x_bob" in room["members"]
-    said = await alice.say("only for bob", roomId=room["roomId"])
-    assert (await bob.expect("message", id=said["id"], timeout=20))["roomId"] == room["roomId"]
-    await bob.send("reaction", {"id": said["id"], "emoji": "👍"})  # decided on B, about a room made on A
-    reacted = await alice.expect("message_updated", id=said["id"], timeout=20)
-    assert reacted["reactions"] == {"👍": ["x_bob"]}
-    await alice.send("message_edit", {"id": said["id"], "text": "only for bob (edited)"})
-    edited = await bob.expect("message_updated", id=said["id"], text="only for bob (edited)", timeout=20)
-    await eve.send("history", {"roomId": room["roomId"]})
-    assert (await eve.expect("error", timeout=20))["code"] == "FORBIDDEN"
-    leaked = [f for f in await eve.quiet(1.0) if f.get("data", {}).get("roomId") == room["roomId"]]
-    assert leaked == [], "nothing of the room reaches a non-member on either process"
-    back = await Client.connect(a.url)  # bob comes back on the other process, from before the message
-    await back.auth("x_bob", last_message_id=said["id"] - 1)
-    await back.expect("recovery", timeout=20)
-    replayed = [await back.expect("message", id=said["id"], timeout=20),
-                await back.expect("message_updated", eventId=reacted["eventId"], timeout=20),
-                await back.expect("message_updated", eventId=edited["eventId"], timeout=20)]
-    assert replayed[0]["text"] == "only for bob (edited)" and replayed[-1]["reactions"] == {"👍": ["x_bob"]}
-    for client in (alice, bob, eve, back):
         await client.close()

@@ -172,28 +172,28 @@ def build_view(run_id: str, head: dict[str, Any], events: list[dict[str, Any]], 
             items.append(item)
             calls[call_id], call_started[call_id] = item, when
         elif kind == "TOOL_CALL_ARGS":
-            item = calls.get(str(event.get("toolCallId")))
-            if item is not None:
-                item.args += str(event.get("delta") or "")
+            found = calls.get(str(event.get("toolCallId")))
+            if found is not None:
+                found.args += str(event.get("delta") or "")
         elif kind == "TOOL_CALL_END":
-            item = calls.get(str(event.get("toolCallId")))
-            if item is not None:
-                item.args = pretty(item.args) if item.args else "{}"
+            found = calls.get(str(event.get("toolCallId")))
+            if found is not None:
+                found.args = pretty(found.args) if found.args else "{}"
         elif kind == "TOOL_CALL_RESULT":
             call_id = str(event.get("toolCallId"))
-            item = calls.get(call_id)
-            if item is not None:
+            found = calls.get(call_id)
+            if found is not None:
                 content = event.get("content")
                 text = content if isinstance(content, str) else pretty(content)
                 if text.startswith("I did not run "):
-                    item.status, item.status_label = "skipped", "not run"
+                    found.status, found.status_label = "skipped", "not run"
                 elif text.startswith("Error: "):
-                    item.status, item.status_label = "error", "failed"
+                    found.status, found.status_label = "error", "failed"
                 else:
-                    item.status, item.status_label = "done", "done"
-                item.result = pretty(text)
-                item.result_preview, item.result_folded = _fold(item.result)
-                item.duration = duration_label(call_started.get(call_id), when)
+                    found.status, found.status_label = "done", "done"
+                found.result = pretty(text)
+                found.result_preview, found.result_folded = _fold(found.result)
+                found.duration = duration_label(call_started.get(call_id), when)
         elif kind in ("REASONING_START", "REASONING_MESSAGE_START"):
             block = str(event.get("messageId"))
             if kind == "REASONING_START" or not reasoning:
@@ -204,24 +204,24 @@ def build_view(run_id: str, head: dict[str, Any], events: list[dict[str, Any]], 
             else:
                 reasoning[block] = list(reasoning.values())[-1]
         elif kind == "REASONING_MESSAGE_CONTENT":
-            item = reasoning.get(str(event.get("messageId")))
-            if item is not None:
-                item.text += str(event.get("delta") or "")
+            found = reasoning.get(str(event.get("messageId")))
+            if found is not None:
+                found.text += str(event.get("delta") or "")
         elif kind == "REASONING_END":
             block = str(event.get("messageId"))
-            item = reasoning.get(block)
-            if item is not None:
+            found = reasoning.get(block)
+            if found is not None:
                 label = duration_label(reasoning_started.get(block), when)
-                item.status, item.title = "done", f"Thought for {label}" if label else "Thought"
+                found.status, found.title = "done", f"Thought for {label}" if label else "Thought"
         elif kind == "RUN_FINISHED":
-            outcome = event.get("outcome") if isinstance(event.get("outcome"), dict) else {}
+            outcome: dict[str, Any] = event["outcome"] if isinstance(event.get("outcome"), dict) else {}
             view.status = "cancelled" if outcome.get("type") == "cancelled" else "done"
         elif kind == "RUN_ERROR":
             view.status, view.error = "error", str(event.get("message") or "")
     for call_id, approval_id in approvals.items():
-        item = calls.get(call_id)
-        if item is not None and item.status == "running":
-            item.status, item.status_label, item.approval_id = "waiting", "waiting for approval", approval_id
+        waiting = calls.get(call_id)
+        if waiting is not None and waiting.status == "running":
+            waiting.status, waiting.status_label, waiting.approval_id = "waiting", "waiting for approval", approval_id
     if view.status in ("cancelled", "error"):
         for item in items:
             if item.status in ("running", "waiting"):
@@ -391,7 +391,7 @@ class RunBoard:
 
     def _approval_view(self, data: dict[str, Any]) -> ApprovalView:
         status = str(data.get("status") or "pending")
-        to = data.get("to") if isinstance(data.get("to"), dict) else {}
+        to: dict[str, Any] = data["to"] if isinstance(data.get("to"), dict) else {}
         approved = [str(n) for n in data.get("approvedBy") or ()]
         quorum = int(to.get("quorum") or 1) if not to.get("user") else 1
         audience = _audience(to)

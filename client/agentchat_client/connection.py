@@ -24,7 +24,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidProxy, InvalidURI, WebSocketException
 
-from .protocol import ClientPayload, MessageType, client_frame
+from .protocol import ClientPayload, CloseCode, MessageType, client_frame
 from .session import AuthOutcome, ClientSession, FrameError, LinkState, decode_server_frame
 
 __all__ = ["Connection", "AuthError", "NotConnected", "FrameHandler", "StateHandler"]
@@ -151,6 +151,11 @@ class Connection:
             return None
         except (InvalidURI, InvalidProxy, AuthError):
             raise  # a wrong address or a refused token does not get better with time
+        except ConnectionClosed as exc:
+            if exc.rcvd is not None and exc.rcvd.code in CloseCode.FINAL:
+                # The server ended this session (signed out, key revoked, account disabled).
+                raise AuthError(f"{self.session.user_id}: {exc.rcvd.reason or 'session ended'}") from None
+            return exc
         except (OSError, WebSocketException, TimeoutError) as exc:
             return exc
         except Exception as exc:  # a bug somewhere: say so loudly, and keep the client alive

@@ -201,7 +201,7 @@ class Tool:
 
 
 def _parameters_schema(fn: Callable[..., Any]) -> dict[str, Any]:
-    from pydantic import create_model
+    from pydantic import BaseModel, create_model
 
     fields: dict[str, Any] = {}
     for param in inspect.signature(fn).parameters.values():
@@ -210,7 +210,8 @@ def _parameters_schema(fn: Callable[..., Any]) -> dict[str, Any]:
         annotation = param.annotation if param.annotation is not inspect.Parameter.empty else Any
         default = param.default if param.default is not inspect.Parameter.empty else ...
         fields[param.name] = (annotation, default)
-    schema = create_model(f"{fn.__name__}_args", **fields).model_json_schema()
+    model: type[BaseModel] = create_model(f"{fn.__name__}_args", **fields)
+    schema = model.model_json_schema()
     schema.pop("title", None)
     return schema
 

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from agentchat_client.protocol import CloseCode
+
 __all__ = ["AccountChange", "ChangeKind", "ChangeListener", "CLOSE_SESSION_ENDED", "CLOSE_ACCOUNT_DISABLED"]
 
-CLOSE_SESSION_ENDED = 4001
+CLOSE_SESSION_ENDED = CloseCode.SESSION_ENDED
 """WebSocket close code: the session (or agent key) behind this connection was revoked or expired."""
-CLOSE_ACCOUNT_DISABLED = 4003
+CLOSE_ACCOUNT_DISABLED = CloseCode.ACCOUNT_DISABLED
 """WebSocket close code: an admin disabled the account."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import replace
 from datetime import datetime
 
@@ -36,8 +38,9 @@ class MemoryAccountStore(AccountStore):
             found = self.accounts.get(self.keys_by_name[name_key(name)])
         return found
 
-    async def create_account(self, name, password_hash, role, *, is_agent=False, first_is_admin=True,
-                             invite_id=None, now: datetime) -> AccountRecord:
+    async def create_account(self, name: str, password_hash: str | None, role: str, *, is_agent: bool = False,
+                             first_is_admin: bool = True, invite_id: str | None = None,
+                             now: datetime) -> AccountRecord:
         if name in self.accounts or name_key(name) in self.keys_by_name:
             raise NameTaken(name)
         if invite_id is not None:
@@ -58,12 +61,15 @@ class MemoryAccountStore(AccountStore):
     async def list_accounts(self) -> list[AccountRecord]:
         return sorted(self.accounts.values(), key=lambda a: a.name)
 
-    async def update_account(self, name, *, role=None, disabled=None, password_hash=None, last_seen=None):
+    async def update_account(self, name: str, *, role: str | None = None, disabled: bool | None = None,
+                             password_hash: str | None = None,
+                             last_seen: datetime | None = None) -> AccountRecord | None:
         record = self.accounts.get(name)
         if record is None:
             return None
-        changes = {k: v for k, v in (("role", role), ("disabled", disabled), ("password_hash", password_hash),
-                                     ("last_seen", last_seen)) if v is not None}
+        changes: dict[str, Any] = {k: v for k, v in (("role", role), ("disabled", disabled),
+                                                     ("password_hash", password_hash), ("last_seen", last_seen))
+                                   if v is not None}
         record = replace(record, **changes)
         self.accounts[name] = record
         return record

@@ -151,8 +151,9 @@ class SqlAccountStore(AccountStore):
 
         return await self.db.read(work)
 
-    async def create_account(self, name, password_hash, role, *, is_agent=False, first_is_admin=True,
-                             invite_id=None, now: datetime) -> AccountRecord:
+    async def create_account(self, name: str, password_hash: str | None, role: str, *, is_agent: bool = False,
+                             first_is_admin: bool = True, invite_id: str | None = None,
+                             now: datetime) -> AccountRecord:
         def work(s: Session) -> AccountRecord:
             key = name_key(name)
             taken = s.execute(sa.select(users.c.name).where(sa.or_(users.c.name == name, users.c.name_key == key)))
@@ -190,7 +191,9 @@ class SqlAccountStore(AccountStore):
         return await self.db.read(
             lambda s: [_account(r) for r in s.execute(sa.select(users).order_by(users.c.name))])
 
-    async def update_account(self, name, *, role=None, disabled=None, password_hash=None, last_seen=None):
+    async def update_account(self, name: str, *, role: str | None = None, disabled: bool | None = None,
+                             password_hash: str | None = None,
+                             last_seen: datetime | None = None) -> AccountRecord | None:
         values = {k: v for k, v in (("role", role), ("disabled", disabled), ("password_hash", password_hash),
                                     ("last_seen", last_seen)) if v is not None}
 

@@ -237,8 +237,9 @@ class LLMAgent(Agent):
         def number(value: Any) -> int | None:
             return value if isinstance(value, int) and value >= 0 else None
 
-        details = usage.get("completion_tokens_details") if isinstance(usage.get("completion_tokens_details"), dict) else {}
-        cached = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
+        details: dict[str, Any] = usage.get("completion_tokens_details") or {}
+        cached: dict[str, Any] = usage.get("prompt_tokens_details") or {}
+        details, cached = (d if isinstance(d, dict) else {} for d in (details, cached))
         run.usage(model=self.spec.model, input_tokens=number(usage.get("prompt_tokens")),
                   output_tokens=number(usage.get("completion_tokens")), total_tokens=number(usage.get("total_tokens")),
                   reasoning_tokens=number(details.get("reasoning_tokens")),

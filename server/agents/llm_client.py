@@ -66,9 +66,11 @@ def deltas_of(chunk: dict[str, Any]) -> list[ChatDelta]:
     choices = chunk.get("choices") or []
     if choices and isinstance(choices[0], dict):
         choice = choices[0]
-        delta = choice.get("delta")
-        if not isinstance(delta, dict):  # a server that ignored "stream" and sent the whole message
-            delta = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        delta: dict[str, Any] = {}
+        if isinstance(choice.get("delta"), dict):
+            delta = choice["delta"]
+        elif isinstance(choice.get("message"), dict):  # a server that ignored "stream" and sent the whole message
+            delta = choice["message"]
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
             out.append(ChatDelta("reasoning", reasoning))
@@ -78,7 +80,7 @@ def deltas_of(chunk: dict[str, Any]) -> list[ChatDelta]:
         for position, call in enumerate(delta.get("tool_calls") or ()):
             if not isinstance(call, dict):
                 continue
-            function = call.get("function") if isinstance(call.get("function"), dict) else {}
+            function: dict[str, Any] = call["function"] if isinstance(call.get("function"), dict) else {}
             arguments = function.get("arguments")
             out.append(ChatDelta(
                 "tool", arguments if isinstance(arguments, str) else "" if arguments is None else json.dumps(arguments),

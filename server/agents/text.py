@@ -16,7 +16,9 @@ _ALWAYS = re.compile(r"([\\`*_\[\]<~])")
 _LINE_START = re.compile(r"^(\s*)(\d*)([#>+=.)-])")
 """Block markup that only counts at the start of a line: headings, quotes, lists."""
 _AUTOLINK = re.compile(r"(?i)(?<=\w)(:)(?=//)|(?<=\bwww)(\.)|(?<=\w)(@)(?=\w)")
-"""GFM makes links of bare ``https://...``, ``www.`` and ``name@host.tld``: break each at one character."""
+"""GFM makes links of bare ``https://...``, ``www.`` and ``name@host.tld`` — after escapes are
+read, so a backslash does not stop it: an invisible word joiner (U+2060) before the character does."""
+WORD_JOINER = "\u2060"
 
 
 def inert(text: str) -> str:
@@ -24,7 +26,7 @@ def inert(text: str) -> str:
     headings or lists, and no bare URL or e-mail address turned into a link.  Mentions stay."""
     flat = " ".join(text.splitlines())
     escaped = _ALWAYS.sub(r"\\\1", flat)
-    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(0), escaped)
+    escaped = _AUTOLINK.sub(lambda m: WORD_JOINER + m.group(0), escaped)
     return _LINE_START.sub(_escape_block_start, escaped, count=1)
 
 

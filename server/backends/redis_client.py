@@ -7,6 +7,8 @@ test runs, can share one Redis without seeing each other.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
@@ -67,7 +69,7 @@ async def connect(url: str, *, for_pubsub: bool = False, name: str | None = None
     """A client that has answered PING, or a clear ``RedisUnavailableError``."""
     client = make_client(url, for_pubsub=for_pubsub, name=name)
     try:
-        await asyncio.wait_for(client.ping(), CONNECT_TIMEOUT + 1)
+        await asyncio.wait_for(cast(Awaitable[bool], client.ping()), CONNECT_TIMEOUT + 1)
     except (RedisError, OSError, asyncio.TimeoutError) as exc:
         await client.aclose()
         reason = str(exc) or type(exc).__name__

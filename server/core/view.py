@@ -14,6 +14,7 @@ from typing import Any
 
 from agentchat_client.protocol import (
     GENERAL,
+    StoredEnvelope,
     HistoryPage,
     MessageType,
     StatusUpdate,
@@ -33,7 +34,7 @@ class ChatView:
     def __init__(self, page_size: int = 50) -> None:
         self.page_size = page_size
         self.last_id = 0
-        self.recent: deque[dict[str, Any]] = deque(maxlen=max(page_size, 1))
+        self.recent: deque[StoredEnvelope] = deque(maxlen=max(page_size, 1))
         self.has_older = False
         self.statuses: dict[str, StatusUpdate] = {}
         self.questions = QuestionBook()
@@ -42,7 +43,7 @@ class ChatView:
         self._page_frame: bytes | None = None
 
     # loading -----------------------------------------------------------------------------
-    def load(self, newest_page: list[dict[str, Any]], has_older: bool, last_id: int) -> None:
+    def load(self, newest_page: list[StoredEnvelope], has_older: bool, last_id: int) -> None:
         """Start from the database: the newest page (envelopes, oldest first) and the newest id."""
         self.recent.clear()
         if self.page_size:
@@ -68,7 +69,7 @@ class ChatView:
     def newest_page_frame(self) -> tuple[bytes, int]:
         """The ``history`` frame a newcomer gets, encoded once per change, and its newest id."""
         if self._page_frame is None:
-            page: HistoryPage = {"roomId": GENERAL, "threadId": None, "beforeId": None,  # type: ignore[typeddict-item]
+            page: HistoryPage = {"roomId": GENERAL, "threadId": None, "beforeId": None,
                                  "messages": list(self.recent), "hasMore": self.has_older}
             self._page_frame = server_frame(MessageType.HISTORY, page)
         return self._page_frame, self.newest_id
@@ -100,7 +101,7 @@ class ChatView:
         if self.page_size:
             if len(self.recent) == self.recent.maxlen:
                 self.has_older = True
-            self.recent.append({"type": event.kind.value, "data": event.data})
+            self.recent.append({"type": event.kind.value, "data": event.data})  # type: ignore[arg-type, misc]
         else:
             self.has_older = True
         self._page_frame = None
@@ -120,7 +121,7 @@ class ChatView:
                            "lastReplyAt": data["lastReplyAt"]}
                 if data["deleted"]:
                     changed["attachments"] = []
-                self.recent[index] = {"type": envelope["type"], "data": changed}
+                self.recent[index] = {"type": envelope["type"], "data": changed}  # type: ignore[assignment, misc]
                 self._page_frame = None
                 return
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -188,6 +189,7 @@ class Hub:
 
     def stats(self) -> dict[str, Any]:
         return {
+            "pid": os.getpid(),
             "connections": len(self.connections.all),
             "users": len(self.connections.by_user),
             "agents": len(self.agents),

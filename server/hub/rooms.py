@@ -13,6 +13,7 @@ from agentchat_client.protocol import (
     MessageType,
     ProtocolError,
     Role,
+    RoomChanged,
     RoomKind,
     RoomRead,
     RoomRemoved,
@@ -152,7 +153,7 @@ class RoomService:
     def _tell(self, room: Room, only: str | None = None) -> None:
         """A ``room`` event: every process applies it to its directory; the room's members (for a
         public room: everyone, who may join it) receive it."""
-        data = {"room": summary(room, last_message_id=self.view.last_id)}
-        frame = server_frame(MessageType.ROOM, data)  # type: ignore[arg-type]
+        data: RoomChanged = {"room": summary(room, last_message_id=self.view.last_id)}
+        frame = server_frame(MessageType.ROOM, data)
         audience = None if room.kind is RoomKind.PUBLIC or room.room_id == GENERAL else room.room_id
-        self.fanout.publish(Event(MessageType.ROOM, frame, target_user=only, room=audience, _data=data))
+        self.fanout.publish(Event(MessageType.ROOM, frame, target_user=only, room=audience, _data=dict(data)))

@@ -195,9 +195,10 @@ class ApprovalAuditRow(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-Index("ix_messages_reply_to", MessageRow.__table__.c.reply_to)
-Index("ix_messages_room_id", MessageRow.__table__.c.room_id, MessageRow.__table__.c.id)
-Index("ix_messages_thread_id", MessageRow.__table__.c.thread_id, MessageRow.__table__.c.id)
-Index("ix_runs_status", RunRow.__table__.c.status)
-Index("ix_approvals_status", ApprovalRow.__table__.c.status)
-Index("ix_approval_audit_approval", ApprovalAuditRow.__table__.c.approval_id)
+_messages = MessageRow.__table__  # type: ignore[attr-defined]
+Index("ix_messages_reply_to", _messages.c.reply_to)
+Index("ix_messages_room_id", _messages.c.room_id, _messages.c.id)
+Index("ix_messages_thread_id", _messages.c.thread_id, _messages.c.id)
+Index("ix_runs_status", RunRow.__table__.c.status)  # type: ignore[attr-defined]
+Index("ix_approvals_status", ApprovalRow.__table__.c.status)  # type: ignore[attr-defined]
+Index("ix_approval_audit_approval", ApprovalAuditRow.__table__.c.approval_id)  # type: ignore[attr-defined]

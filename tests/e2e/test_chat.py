@@ -122,9 +122,9 @@ def test_user_text_is_never_html(people, admin):
     expect(echoed.last).to_be_visible()
     mallory.send("/task add ![pixel](http://127.0.0.1:9/track.png) [click](javascript:alert(4))")
     # The agent repeats the title inertly: the very characters, not an image or a link.
-    tracked = mallory.page.locator(".message.from-agent", has_text="![pixel](http://127.0.0.1:9/track.png)").last
+    tracked = mallory.page.locator(".message.from-agent", has_text="![pixel](").last
     expect(tracked).to_be_visible()
-    assert tracked.locator("a").count() == 0
+    assert tracked.locator(".agent-markdown a").count() == 0, "no link inside the agent's own words"
     assert mallory.page.locator(".message img").count() == 0
     assert mallory.page.locator(".message script").count() == 0
     mallory.page.wait_for_timeout(500)

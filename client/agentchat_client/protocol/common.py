@@ -20,6 +20,7 @@ __all__ = [
     "AgentMode",
     "GENERAL",
     "ProtocolError",
+    "CloseCode",
     "ApprovalOutcome",
     "USERNAME_PATTERN",
     "MENTION_RE",
@@ -74,6 +75,20 @@ class MessageType(StrEnum):
     APPROVAL_REQUEST = "approval_request"
     APPROVAL_DECISION = "approval_decision"
     APPROVAL_RESOLVED = "approval_resolved"
+
+
+class CloseCode:
+    """WebSocket close codes the server uses beyond the standard ones."""
+
+    TOO_BIG = 1009
+    POLICY = 1008
+    """Too slow, too many connections, or no authentication in time (the reason says which)."""
+    SESSION_ENDED = 4001
+    """The session or agent key behind this connection was revoked or expired: sign in again."""
+    ACCOUNT_DISABLED = 4003
+    """An admin disabled the account."""
+    FINAL = frozenset({SESSION_ENDED, ACCOUNT_DISABLED})
+    """Reconnecting with the same credentials would not help."""
 
 
 class ErrorCode(StrEnum):

@@ -24,6 +24,9 @@ __all__ = [
     "ChatMessage",
     "AgentResponse",
     "StoredMessage",
+    "StoredEnvelope",
+    "MessageFrame",
+    "AgentResponseFrame",
     "MessageEnvelope",
     "MemberInfo",
     "AuthOk",
@@ -141,6 +144,8 @@ class AgentResponseFrame(TypedDict):
 
 
 StoredMessage = Union[ChatMessage, AgentResponse]
+StoredEnvelope = Union[MessageFrame, AgentResponseFrame]
+"""A stored message in its envelope (the type for code that builds one)."""
 MessageEnvelope = Annotated[Union[MessageFrame, AgentResponseFrame], Field(discriminator="type")]
 """A stored message in its envelope, exactly as it is broadcast live (history and search hold these)."""
 

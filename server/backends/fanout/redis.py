@@ -31,7 +31,6 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from ..redis_client import Keys, RedisUnavailableError, connect, redact
-from ...serialize import message_event
 from ...core.events import Event
 from .base import Deliver, Fanout
 from .reorder import Reorder
@@ -53,9 +52,9 @@ KIND_SYNC = b"S"
 
 
 class MessageSource(Protocol):
-    """What the repair needs from the store."""
+    """What the repair needs from the database: the events of committed ids, and the newest id."""
 
-    async def get_messages(self, ids: Any) -> list[Any]: ...
+    async def events(self, ids: list[int]) -> list[Event]: ...
 
     async def latest_id(self) -> int: ...
 
@@ -293,15 +292,15 @@ class RedisFanout(Fanout):
             found: dict[int, Event] = {}
             if missing and self.store is not None:
                 try:
-                    rows = await self.store.get_messages(missing)
+                    events = await self.store.events(missing)
                 except Exception:
                     failures += 1
                     log.exception("Redis fan-out: could not read messages %d..%d to fill a gap", floor + 1, upto)
                     if failures < 5:
                         await asyncio.sleep(0.2 * failures)
                         continue
-                    rows = []  # the database is unwell: deliver what we hold; clients can recover later
-                found = {row.id: message_event(row) for row in rows}
+                    events = []  # the database is unwell: deliver what we hold; clients can recover later
+                found = {e.message_id: e for e in events if e.message_id is not None}
                 self.repairs += 1
                 log.debug("Redis fan-out: filled ids %d..%d from the database (%d found)", floor + 1, upto, len(found))
             if upto - reorder.last > REPAIR_MAX:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..base import RoomStore
 from ..records import RoomRecord
@@ -22,7 +22,7 @@ class SqlRooms(RoomStore):
                 r.id: RoomRecord(r.id, r.name, r.kind, r.created_by, created_at=r.created_at)
                 for r in s.execute(select(RoomRow)).scalars()
             }
-            for member in s.execute(select(RoomMemberRow).order_by(RoomMemberRow.joined_at)).scalars():
+            for member in s.execute(select(RoomMemberRow).order_by(col(RoomMemberRow.joined_at))).scalars():
                 room = rooms.get(member.room_id)
                 if room is None:
                     continue
@@ -41,7 +41,7 @@ class SqlRooms(RoomStore):
                               created_at=room.created_at))
             else:
                 row.name, row.kind = room.name, room.kind
-            joined = {m.user_id: m for m in s.execute(select(RoomMemberRow).where(RoomMemberRow.room_id == room.room_id)).scalars()}
+            joined = {m.user_id: m for m in s.execute(select(RoomMemberRow).where(col(RoomMemberRow.room_id) == room.room_id)).scalars()}
             for user_id in set(joined) - set(room.members):
                 s.delete(joined[user_id])
             for user_id in room.members:
@@ -54,7 +54,7 @@ class SqlRooms(RoomStore):
         await self.db.write(work)
 
     async def read_positions(self, user_id: str) -> dict[str, int]:
-        query = select(ReadPositionRow).where(ReadPositionRow.user_id == user_id)
+        query = select(ReadPositionRow).where(col(ReadPositionRow.user_id) == user_id)
         return await self.db.read(lambda s: {r.room_id: r.last_read_id for r in s.execute(query).scalars()})
 
     async def set_read_position(self, user_id: str, room_id: str, last_read_id: int) -> int:
