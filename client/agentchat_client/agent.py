@@ -372,7 +372,9 @@ class AgentClient:
             await self.send_response(text, msg.message_id, status, stream_id=stream_id, attachments=attachments,
                                      room_id=msg.room_id, thread_id=msg.thread_id)
             return
-        if run.take_answer_id() is None:
+        # An agent streaming on its own (``stream()`` with its own id) keeps its stream; otherwise the
+        # answer's text is in the run, and reaches old clients as the run's stream.
+        if run.take_answer_id() is None and stream_id is None:
             await run.text(text, answer=False)
         await self.send_response(text, msg.message_id, status, stream_id=stream_id or run.run_id,
                                  attachments=attachments, room_id=msg.room_id, thread_id=msg.thread_id,

@@ -193,7 +193,8 @@ class Agent:
         if run is not None and run.room_id == room_id:
             # The answer is part of the run (AG-UI watchers see it) and names it (``runId``).  The
             # run's text reaches old clients as ``agent_stream`` with the run id as ``streamId``.
-            if run.take_answer_id() is None:
+            # An agent streaming on its own (``stream()`` with its own id) keeps its stream.
+            if run.take_answer_id() is None and stream_id is None:
                 await run.text(text, answer=False)
             stream_id = stream_id or run.run_id
         else:

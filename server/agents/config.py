@@ -69,6 +69,8 @@ def parse_tool_policies(data: Any, where: str = "agents config") -> dict[str, Po
 
 def parse_agents(data: Any, settings: Settings, where: str = "agents config") -> list[Agent | TelegramAgent]:
     entries = data.get("agents") if isinstance(data, dict) else data
+    if entries is None and isinstance(data, dict) and "tool_policies" in data:
+        entries = []  # a file that only sets tool policies (for the built-in agents)
     if not isinstance(entries, list):
         raise ConfigError(f"{where}: expected a list of agents (TOML: [[agents]] tables; JSON: {{\"agents\": [...]}})")
     agents: list[Agent | TelegramAgent] = []

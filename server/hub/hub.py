@@ -157,9 +157,10 @@ class Hub:
         rows, has_older = await self.store.history(None, self.settings.initial_history)
         self.view.load([message_envelope(r) for r in rows], has_older, await self.store.latest_id())
         await self.runs.load()
-        self.runs.watch_orphans({name for name, info in self.agents.items() if info.in_process})
         await self.presence.start(self._presence_changed)
         await self.fanout.start(self.deliver)
+        # Runs left open by the last process: those of agents hosted here died with it.
+        self.runs.watch_orphans({name for name, info in self.agents.items() if info.in_process})
         if self.accounts is not None:
             self.accounts.subscribe(self._account_changed)
         self.spawn(self._sweep(), "connection-sweep")
