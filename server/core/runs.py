@@ -40,6 +40,8 @@ __all__ = [
 DEFAULT_ROOM = GENERAL
 MAX_RUN_EVENTS = 20_000
 """A run may hold at most this many events (stream text in pieces of a few words, not letters)."""
+MAX_OPEN_RUNS_PER_AGENT = 50
+"""Runs one agent may have in progress at once (a runaway agent cannot fill the memory)."""
 RECENTLY_FINISHED = 2048
 """How many finished run ids a process remembers, to answer a late event with "finished"."""
 
@@ -252,6 +254,9 @@ class RunBook:
             raise _invalid(f"event.runId: RUN_STARTED must carry runId {run_id!r}")
         if run_id in self.runs or run_id in self._finished:
             raise ProtocolError(ErrorCode.CONFLICT, f"Run id {run_id} is taken; choose another")
+        if sum(1 for s in self.runs.values() if s.agent == agent) >= MAX_OPEN_RUNS_PER_AGENT:
+            raise ProtocolError(ErrorCode.CONFLICT, f"{agent} has {MAX_OPEN_RUNS_PER_AGENT} runs in progress, the most "
+                                                    "an agent may have; finish one first")
         state = RunState(run_id, agent, room_id, reply_to, thread_id)
         state.apply(event)
         self.runs[run_id] = state

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from agentchat_client.protocol import AGUI_EVENT, ErrorCode, ProtocolError
 
-from server.core.runs import MAX_RUN_EVENTS, RunBook, RunState, run_outcome
+from server.core.runs import MAX_OPEN_RUNS_PER_AGENT, MAX_RUN_EVENTS, RunBook, RunState, run_outcome
 
 
 def started(run_id: str = "r1") -> dict[str, Any]:
@@ -196,3 +196,13 @@ def test_queued_requests_are_shown_until_their_run_starts() -> None:
 )
 def test_run_outcome(event: dict[str, Any], outcome: str) -> None:
     assert run_outcome(event) == outcome
+
+
+def test_an_agent_has_a_bounded_number_of_runs_in_progress() -> None:
+    book = RunBook()
+    for n in range(MAX_OPEN_RUNS_PER_AGENT):
+        book.start(f"r{n}", "files", started(f"r{n}"))
+    with pytest.raises(ProtocolError) as caught:
+        book.start("one-more", "files", started("one-more"))
+    assert caught.value.code is ErrorCode.CONFLICT and "finish one first" in caught.value.message
+    book.start("other", "tasks", started("other"))  # another agent is not affected
