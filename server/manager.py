@@ -173,6 +173,8 @@ class WebSocketManager:
         thread_id: int | None = None,
         run_id: str | None = None,
     ) -> Message:
+        if run_id is not None:
+            await self._hub().runs.flushed(run_id)  # the run's text first, then the answer that replaces it
         return await self._hub().service.post(
             agent, text, MessageType.AGENT_RESPONSE, reply_to=reply_to, agent_status=agent_status,
             stream_id=stream_id, attachment_ids=attachment_ids, room_id=room_id, thread_id=thread_id,

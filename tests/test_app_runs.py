@@ -142,3 +142,13 @@ def test_labels() -> None:
     assert duration_label(0, 4200) == "4.2 s" and duration_label(0, 42_000) == "42 s"
     assert duration_label(0, 150_000) == "2.5 min" and duration_label(None, 5) == ""
     assert pretty('{"a": [1]}') == '{\n  "a": [\n    1\n  ]\n}' and pretty("plain") == "plain"
+
+
+def test_a_late_delta_does_not_reopen_an_answered_stream() -> None:
+    session = ChatSession("alice", "developer")
+    answer = {"id": 12, "text": "done", "sender": "files", "timestamp": None, "mentions": [], "replyTo": None,
+              "attachments": [], "agentStatus": "completed", "streamId": "run-1", "runId": "run-1", "clientId": None}
+    session.apply({"type": "agent_response", "data": answer})
+    changes = session.apply({"type": "agent_stream", "data": {"streamId": "run-1", "sender": "files", "delta": "x",
+                                                               "replyTo": None, "timestamp": None}})
+    assert changes.fields == set() and session.window.streams == []

@@ -151,7 +151,8 @@ async def test_a_late_joiner_gets_the_run_so_far_then_live_and_run_subscribe_fil
         validate(data)
 
     viewer = await connect_as(server.url, "vera", "viewer")
-    assert not [f for f in await viewer.quiet(0.3) if f["type"] == "agent_event"], "a finished run is not replayed"
+    assert not [f for f in await viewer.quiet(0.3) if f["type"] == "agent_event" and f["data"]["runId"] == run_id], \
+        "a finished run is not replayed"
     await viewer.send("run_subscribe", {"runId": run_id})
     assert len(await run_events(viewer, run_id, 12)) == 12
     await viewer.send("run_subscribe", {"runId": "run-nobody"})

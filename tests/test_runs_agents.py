@@ -152,6 +152,10 @@ async def test_an_approved_tool_runs_once_and_the_run_is_watched_by_everyone(run
         assert text == "Deployed to prod."
         assert evs[-1]["usage"] == [{"provider": "test", "model": "none", "inputTokens": 3, "outputTokens": 2}]
         assert deployer.deployed == ["prod"]
+        frames = [(f["type"], f["data"]) for f in bob.frames]
+        streamed = [i for i, (t, d) in enumerate(frames) if t == "agent_stream" and d["streamId"] == run_id]
+        answered = [i for i, (t, d) in enumerate(frames) if t == "agent_response" and d.get("runId") == run_id]
+        assert streamed and max(streamed) < min(answered), "old clients get the text, then the answer replacing it"
         errors = [e for e in alice.matching(MessageType.ERROR) + bob.matching(MessageType.ERROR)]
         assert len(errors) == 1 and errors[0]["code"] == "CONFLICT", "the slower approval is told it was closed"
 

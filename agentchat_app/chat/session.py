@@ -58,6 +58,8 @@ class ChatSession:
         self.role = role
         self.runs = RunBoard(me, lambda: self.role)
         """Agent runs and approvals (``chat/runs.py``)."""
+        self.ended_streams: dict[str, None] = {}
+        """Streams whose final answer arrived: a late delta must not open them again."""
         self.clock = clock
         self.window = Window(messages=[], cap=cap)
         self.members: dict[str, Member] = {}
@@ -303,6 +305,10 @@ class ChatSession:
         client_id = data.get("clientId")
         if isinstance(client_id, int):
             self.pending_sends.pop(client_id, None)
+        if message.stream_id:
+            self.ended_streams[message.stream_id] = None
+            while len(self.ended_streams) > 200:
+                del self.ended_streams[next(iter(self.ended_streams))]
         had_stream = bool(message.stream_id) and any(m.stream_id == message.stream_id for m in self.window.streams)
         if had_stream:
             changes.fields.add("streams")
@@ -320,7 +326,7 @@ class ChatSession:
 
     def _on_stream(self, data: dict[str, Any]) -> Changes:
         stream_id = data.get("streamId")
-        if not isinstance(stream_id, str) or not stream_id:
+        if not isinstance(stream_id, str) or not stream_id or stream_id in self.ended_streams:
             return Changes()
         template = to_message(
             {"sender": data.get("sender"), "timestamp": data.get("timestamp"), "replyTo": data.get("replyTo")},

@@ -87,6 +87,7 @@ async def on_agent_response(hub: Hub, conn: Conn, data: AgentResponseData) -> No
     agent = _agent(conn, MessageType.AGENT_RESPONSE)
     if data.runId is not None:
         await hub.runs.check_answer_run(agent, data.runId)
+        await hub.runs.flushed(data.runId)  # the run's text first, then the answer that replaces it
     await hub.service.post(
         agent, data.text, MessageType.AGENT_RESPONSE, room_id=data.roomId or GENERAL, thread_id=data.threadId,
         client_id=data.id, mentions=data.mentions, reply_to=data.replyTo, attachment_ids=data.attachments,

@@ -101,6 +101,7 @@ class RunService:
         self.online: Callable[[str], Awaitable[bool]] | None = None
         """Whether an agent is online (set by the hub): orphaned runs of offline agents are closed."""
         self._records: dict[str, Run] = {}
+        self._last_write: dict[str, asyncio.Future[bool]] = {}
         self._waiters: dict[str, asyncio.Future[ApprovalOutcomeInfo]] = {}
         self._timers: dict[str, asyncio.Task[Any]] = {}
         self._listeners: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
@@ -175,7 +176,15 @@ class RunService:
         record = self._records.get(state.run_id) or Run(state.run_id, state.agent, state.room_id, state.reply_to,
                                                         state.thread_id)
         self._records[state.run_id] = record
-        self.store.queue_run_event(record, RunEvent(state.run_id, seq, stamped, utc_now()), self._committed)
+        self._last_write[state.run_id] = self.store.queue_run_event(
+            record, RunEvent(state.run_id, seq, stamped, utc_now()), self._committed)
+
+    async def flushed(self, run_id: str) -> None:
+        """Wait until every event of ``run_id`` queued so far is stored and broadcast (so that an
+        answer naming the run reaches everyone after the run's text, never before it)."""
+        pending = self._last_write.get(run_id)
+        if pending is not None and not pending.done():
+            await asyncio.shield(pending)
 
     def _committed(self, run: Run, stored: RunEvent) -> None:
         """After the commit: broadcast the event (and, for old clients, text as ``agent_stream``
@@ -188,6 +197,7 @@ class RunService:
             self.stream(run.agent, run.run_id, str(event["delta"]), run.reply_to, run.room_id, run.thread_id)
         if stored.type in TERMINAL_EVENTS:
             self._records.pop(run.run_id, None)
+            self._last_write.pop(run.run_id, None)
 
     def _run_ended(self, state: RunState) -> None:
         """A run's terminal event was accepted: approvals still pending can no longer matter."""
