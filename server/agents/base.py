@@ -20,9 +20,8 @@ from agentchat_client.runs import Policies, Run, Tool, current_run
 from ..store import Message
 
 if TYPE_CHECKING:
-    from ..manager import WebSocketManager
     from ..store import Store
-    from .manager import AgentManager
+    from .ports import AgentDirectory, ChatHost
 
 __all__ = ["Agent", "AgentError", "Status", "UsageError", "snippet", "strip_mention", "current_run"]
 
@@ -83,8 +82,8 @@ class Agent:
             self.role = role
         if not self.name:
             raise ValueError(f"{type(self).__name__} needs a name")
-        self._manager: WebSocketManager | None = None
-        self._agents: AgentManager | None = None
+        self._manager: ChatHost | None = None
+        self._agents: AgentDirectory | None = None
         self.policies = Policies()
         """Tool policies from the agents config (``[tool_policies.<name>]``); they override the tools' own."""
 
@@ -92,19 +91,19 @@ class Agent:
         return f"<{type(self).__name__} {self.name!r}>"
 
     # wiring -------------------------------------------------------------------------------
-    def bind(self, manager: WebSocketManager, agents: AgentManager) -> None:
+    def bind(self, manager: ChatHost, agents: AgentDirectory) -> None:
         """Called by the ``AgentManager`` before :meth:`start`."""
         self._manager = manager
         self._agents = agents
 
     @property
-    def manager(self) -> WebSocketManager:
+    def manager(self) -> ChatHost:
         if self._manager is None:
             raise RuntimeError(f"agent {self.name!r} is not added to an AgentManager")
         return self._manager
 
     @property
-    def agents(self) -> AgentManager:
+    def agents(self) -> AgentDirectory:
         if self._agents is None:
             raise RuntimeError(f"agent {self.name!r} is not added to an AgentManager")
         return self._agents

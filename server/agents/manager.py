@@ -31,7 +31,7 @@ from .errors import ConfigError
 from .runs import HubRunSink
 
 if TYPE_CHECKING:
-    from ..manager import WebSocketManager
+    from .ports import ChatHost
 
 __all__ = ["AgentManager", "TelegramAgent"]
 
@@ -73,7 +73,7 @@ class TelegramAgent:
 class AgentManager:
     """Owns the agents: registers them, routes messages to them and runs their work."""
 
-    def __init__(self, manager: WebSocketManager, settings: Settings, *, load_defaults: bool = True) -> None:
+    def __init__(self, manager: ChatHost, settings: Settings, *, load_defaults: bool = True) -> None:
         self.manager = manager
         self.settings = settings
         self.agents: dict[str, Agent] = {}
