@@ -79,7 +79,9 @@ class Bridge:
 
     def _on_link_state(self, state: LinkState) -> None:
         if state is LinkState.AUTH_REJECTED:
-            self.closed = True  # the auth_response frame already tells the session why
+            self.closed = True  # a refused auth_response already told the session why
+            if "closeCode" in self.link.rejection:  # the server ended the session: no frame says so
+                self._push({"type": "error", "data": dict(self.link.rejection)})
         elif state is LinkState.DISCONNECTED and not self.closed:
             shown = (ConnectionState.DISCONNECTED if self.link.failures > DISCONNECTED_AFTER_FAILURES
                      else ConnectionState.RECONNECTING)

@@ -154,6 +154,8 @@ class Connection:
         except ConnectionClosed as exc:
             if exc.rcvd is not None and exc.rcvd.code in CloseCode.FINAL:
                 # The server ended this session (signed out, key revoked, account disabled).
+                self.session.ended_by_server(exc.rcvd.code, exc.rcvd.reason)
+                self._report()
                 raise AuthError(f"{self.session.user_id}: {exc.rcvd.reason or 'session ended'}") from None
             return exc
         except (OSError, WebSocketException, TimeoutError) as exc:

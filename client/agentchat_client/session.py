@@ -265,6 +265,13 @@ class ClientSession:
         self.rejection = {"code": error.get("code") or ErrorCode.AUTH_FAILED.value,
                           "message": error.get("message") or "authentication failed"}
 
+    def ended_by_server(self, close_code: int, reason: str) -> None:
+        """The server closed the link for good (``CloseCode.FINAL``: the session was signed out
+        or revoked, the account disabled): like a refused ``auth``, reconnecting would not help."""
+        self.state = LinkState.AUTH_REJECTED
+        self.rejection = {"code": ErrorCode.AUTH_FAILED.value, "message": reason or "session ended",
+                          "closeCode": close_code}
+
     def _saw(self, message_id: Any) -> None:
         if self._lost_track or not _is_id(message_id):
             return

@@ -274,3 +274,27 @@ def shot(page: Page, name: str) -> Path:
 def admin(everyone: Callable[..., Person]) -> Person:
     """The first account, made before any other: an admin (the tests share one database)."""
     return everyone.admin  # type: ignore[attr-defined]
+
+
+def post_messages(stack: Stack, user: str, texts: list[str]) -> list[int]:
+    """Write messages straight to the companion server (a script, not a browser): a test that
+    needs history makes its own instead of depending on what earlier tests wrote."""
+    import orjson
+    from websockets.sync.client import connect
+
+    from server.auth import issue_token
+
+    token = issue_token(stack.env["AGENTCHAT_JWT_SECRET"], user, "agent")  # scripts are not rate-limited
+    ids: list[int] = []
+    with connect(stack.server_url, max_size=None) as ws:
+        ws.send(orjson.dumps({"type": "auth", "data": {"userId": user, "token": token, "lastMessageId": 0}}).decode())
+        for index, text in enumerate(texts):
+            ws.send(orjson.dumps({"type": "message", "data": {"id": f"seed-{index}", "text": text}}).decode())
+        while len(ids) < len(texts):
+            frame = orjson.loads(ws.recv(timeout=30))
+            data = frame.get("data") or {}
+            if frame["type"] == "message" and str(data.get("clientId", "")).startswith("seed-"):
+                ids.append(data["id"])
+            elif frame["type"] == "error" and str(data.get("ref", "")).startswith("seed-"):
+                raise RuntimeError(f"seeding refused: {data}")
+    return ids

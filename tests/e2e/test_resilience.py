@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from .conftest import post_messages
+
 # Keeps every WebSocket the page opens, so a test can cut Reflex's own socket.
 TRACK_SOCKETS = """
 (() => {
@@ -105,10 +107,11 @@ def test_viewer_cannot_post(admin, people):
     admin.page.goto("/")
 
 
-def test_load_earlier_pages_back_through_the_history(people):
+def test_load_earlier_pages_back_through_the_history(stack, people):
+    post_messages(stack, "archivist", [f"archived note {i}" for i in range(120)])  # over two pages of 50
     ray = people("ray")
     more = ray.page.get_by_role("button", name="Load earlier")
-    expect(more).to_be_visible()  # the earlier tests wrote well over one page (50)
+    expect(more).to_be_visible()
     messages = ray.page.locator(".message")
     before = messages.count()
     more.click()
