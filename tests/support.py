@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +198,36 @@ async def connect_as(url: str, user: str, role: str = "developer", **kwargs: Any
     if kwargs.get("last_message_id") is None:
         client.initial_history = await client.expect("history")
     return client
+
+
+# --- an in-process server with agents (the agent tests) -------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def running_server(tmp_path: Path, *agents: Any, **overrides: Any) -> AsyncIterator[Any]:
+    """A ``ServerRuntime`` on a free port, in this process, with ``agents`` added to its host.
+
+    Generous limits and the test secret; ``overrides`` are ``Settings`` fields."""
+    from server.runtime import ServerRuntime
+    from server.settings import Settings
+
+    options: dict[str, Any] = {
+        "port": 0, "data_dir": tmp_path, "jwt_secret": SECRET, "response_delay_seconds": 0,
+        "upload_dir": tmp_path / "uploads", "max_messages_per_hour": 100_000, **overrides,
+    }
+    runtime = ServerRuntime(Settings(**options))
+    await runtime.start()
+    try:
+        for agent in agents:
+            assert runtime.agents is not None
+            await runtime.agents.add(agent)
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+def chat_client(runtime: Any, name: str, role: str = "developer") -> Any:
+    """A recording test client (``ChatTestClient``) for ``name`` on ``runtime``."""
+    from server.agents.testing import ChatTestClient
+
+    return ChatTestClient(runtime.url, name, token(name, role))

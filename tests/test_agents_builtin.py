@@ -10,31 +10,20 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
-from server.agents.testing import ChatTestClient
-from server.auth import issue_token
 from agentchat_client.protocol import AgentState, MessageType
 from server.runtime import ServerRuntime
-from server.settings import Settings
+from tests.support import chat_client, running_server
 from server.store import Attachment
 
-SECRET = "test-secret"
 
 
 @pytest_asyncio.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[ServerRuntime]:
-    settings = Settings(
-        port=0, data_dir=tmp_path, jwt_secret=SECRET, upload_dir=tmp_path / "uploads", response_delay_seconds=0,
-    )
-    rt = ServerRuntime(settings)
-    await rt.start()
-    try:
+    async with running_server(tmp_path) as rt:
         yield rt
-    finally:
-        await rt.stop()
 
 
-def client(rt: ServerRuntime, name: str, role: str = "developer") -> ChatTestClient:
-    return ChatTestClient(rt.url, name, issue_token(SECRET, name, role))
+client = chat_client
 
 
 async def upload(rt: ServerRuntime, name: str, content_type: str, body: bytes) -> str:

@@ -16,26 +16,18 @@ from server.agents.testing import ChatTestClient
 from server.auth import issue_token
 from agentchat_client.protocol import AgentState, ErrorCode, MessageType
 from server.runtime import ServerRuntime
-from server.settings import Settings
+from tests.support import SECRET, chat_client, running_server
 
-SECRET = "test-secret"
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest_asyncio.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[ServerRuntime]:
-    settings = Settings(port=0, data_dir=tmp_path, jwt_secret=SECRET, response_delay_seconds=0,
-                        upload_dir=tmp_path / "uploads", builtin_agents=["helper"])
-    rt = ServerRuntime(settings)
-    await rt.start()
-    try:
+    async with running_server(tmp_path, builtin_agents=["helper"]) as rt:
         yield rt
-    finally:
-        await rt.stop()
 
 
-def person(rt: ServerRuntime, name: str) -> ChatTestClient:
-    return ChatTestClient(rt.url, name, issue_token(SECRET, name, "developer"))
+person = chat_client
 
 
 def agent_client(rt: ServerRuntime, name: str, **options: object) -> AgentClient:

@@ -14,13 +14,10 @@ from typing import Any, ClassVar
 import pytest
 import pytest_asyncio
 
-from server.agents.testing import ChatTestClient
-from server.auth import issue_token
 from agentchat_client.protocol import AgentState, MessageType
 from server.runtime import ServerRuntime
-from server.settings import Settings
+from tests.support import chat_client, running_server
 
-SECRET = "test-secret"
 PIECES = ["Here ", "is a ", "streamed ", "answer."]
 
 
@@ -90,19 +87,12 @@ async def runtime(tmp_path: Path, fake_llm: str) -> AsyncIterator[ServerRuntime]
         {"name": "dawdler", "model": "slow"},
         {"name": "offline", "model": "fake-1", "base_url": f"http://127.0.0.1:{closed_port()}/v1"},
     ]}))
-    settings = Settings(port=0, data_dir=tmp_path, jwt_secret=SECRET, response_delay_seconds=0,
-                        upload_dir=tmp_path / "uploads", agents_config=config, llm_base_url=fake_llm,
-                        llm_api_key="sk-test", builtin_agents=["helper"])
-    rt = ServerRuntime(settings)
-    await rt.start()
-    try:
+    async with running_server(tmp_path, agents_config=config, llm_base_url=fake_llm, llm_api_key="sk-test",
+                              builtin_agents=["helper"]) as rt:
         yield rt
-    finally:
-        await rt.stop()
 
 
-def client(rt: ServerRuntime, name: str) -> ChatTestClient:
-    return ChatTestClient(rt.url, name, issue_token(SECRET, name, "developer"))
+client = chat_client
 
 
 @pytest.mark.asyncio

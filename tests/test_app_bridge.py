@@ -87,7 +87,10 @@ async def test_a_refused_token_stops_the_bridge(settings):
                                   issue_token("not-the-secret" * 4, "mallory", "admin"))
         seen = await frames_until(bad, is_type(MessageType.AUTH_RESPONSE.value))
         assert seen[-1]["data"]["success"] is False
-        await asyncio.sleep(0.3)
+        for _ in range(200):  # it closes itself right after the refusal
+            if bad.closed and bad.session.connection == ConnectionState.DISCONNECTED:
+                break
+            await asyncio.sleep(0.05)
         assert bad.closed and bad.session.connection == ConnectionState.DISCONNECTED
     finally:
         await bridges.close_all()

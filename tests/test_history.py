@@ -203,7 +203,7 @@ async def test_sigkill_loses_nothing_anyone_saw(db_url: str, tmp_path: Path) -> 
 async def test_agent_statuses_follow_auth(chat: ServerProcess) -> None:
     agent = await connect_as(chat.url, "builder", role="agent")
     await agent.send("status_update", {"status": "working", "currentTask": "compiling", "progress": 60})
-    await asyncio.sleep(0.3)
+    await agent.expect("status_update", userId="builder", status="working")  # accepted and broadcast
     newcomer = await Client.connect(chat.url)
     await newcomer.auth("newcomer")
     order = []

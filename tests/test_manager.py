@@ -47,23 +47,15 @@ def test_send_message_from_a_plain_thread(hosted: tuple[WebSocketManager, LoopTh
     manager, host = hosted
     assert manager.is_connected()
 
-    async def listen() -> dict:
-        client = await connect_as(manager.url, "listener")
-        got = await client.expect("agent_response", sender="alice", timeout=10)
-        await client.close()
-        return got
-
-    waiter = asyncio.run_coroutine_threadsafe(listen(), host.loop)
-    # Let the client connect, then send from this (non-loop) thread, like old Telegram code.
-    import time
-
-    time.sleep(0.5)
+    client = host.run(connect_as(manager.url, "listener"))  # connected before anything is sent
+    # Send from a plain (non-loop) thread, like old Telegram code.
     results: list[bool] = []
     worker = threading.Thread(target=lambda: results.append(manager.send_message("review done", sender_name="alice")))
     worker.start()
-    worker.join(10)
+    worker.join(30)
     assert results == [True]
-    got = waiter.result(10)
+    got = host.run(client.expect("agent_response", sender="alice", timeout=30))
+    host.run(client.close())
     assert got["text"] == "review done"
     assert isinstance(got["id"], int)
 
@@ -110,19 +102,11 @@ def test_send_message_inside_the_loop_and_handlers(hosted: tuple[WebSocketManage
 def test_status_update_from_a_thread(hosted: tuple[WebSocketManager, LoopThread]) -> None:
     manager, host = hosted
 
-    async def listen() -> dict:
-        client = await connect_as(manager.url, "watcher")
-        got = await client.expect("status_update", userId="alice", status="working", timeout=10)
-        await client.close()
-        return got
-
-    waiter = asyncio.run_coroutine_threadsafe(listen(), host.loop)
-    import time
-
-    time.sleep(0.5)
+    client = host.run(connect_as(manager.url, "watcher"))  # connected before anything is sent
     assert manager.send_status_update("alice", "working", "Reviewing login component", 25)
     assert not manager.send_status_update("alice", "sleeping")  # not a status: refused, logged
-    got = waiter.result(10)
+    got = host.run(client.expect("status_update", userId="alice", status="working", timeout=30))
+    host.run(client.close())
     assert got["currentTask"] == "Reviewing login component" and got["progress"] == 25
 
 

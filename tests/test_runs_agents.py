@@ -23,9 +23,8 @@ from server.agents import Agent
 from server.agents.testing import ChatTestClient
 from server.auth import issue_token
 from server.runtime import ServerRuntime
-from server.settings import Settings
+from tests.support import SECRET, chat_client, running_server
 
-SECRET = "test-secret-for-runs-0123456789abcdef"
 
 
 class Deployer(Agent):
@@ -77,21 +76,11 @@ class Sleeper(Agent):
 
 @pytest_asyncio.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[ServerRuntime]:
-    settings = Settings(port=0, data_dir=tmp_path, jwt_secret=SECRET, response_delay_seconds=0,
-                        upload_dir=tmp_path / "uploads", max_messages_per_hour=100_000)
-    rt = ServerRuntime(settings)
-    await rt.start()
-    assert rt.agents is not None
-    await rt.agents.add(Deployer())
-    await rt.agents.add(Sleeper())
-    try:
+    async with running_server(tmp_path, Deployer(), Sleeper()) as rt:
         yield rt
-    finally:
-        await rt.stop()
 
 
-def person(rt: ServerRuntime, name: str, role: str = "developer") -> ChatTestClient:
-    return ChatTestClient(rt.url, name, issue_token(SECRET, name, role))
+person = chat_client
 
 
 def events(client: ChatTestClient, run_id: str) -> list[dict[str, Any]]:
