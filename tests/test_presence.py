@@ -14,4 +14,3 @@ async def test_many_tabs_one_presence() -> None:
     assert await presence.disconnect("alice", "tab1") is False  # twice is harmless
     assert await presence.disconnect("alice", "tab2") is True
     assert await presence.online() == set()
-    assert presence.last_seen("alice") is not None

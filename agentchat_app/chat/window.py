@@ -47,10 +47,6 @@ class Window:
     def oldest_id(self) -> int:
         return next((m.id for m in self.messages if m.id), 0)
 
-    @property
-    def newest_id(self) -> int:
-        return next((m.id for m in reversed(self.messages) if m.id), 0)
-
     # --- changes --------------------------------------------------------------------------
     def reset(self, page: list[ChatMessage], has_more: bool) -> None:
         """Replace everything with the newest page (first connect, "Jump to latest")."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from datetime import datetime
 
 
 __all__ = ["Presence", "PresenceChange"]
@@ -29,9 +28,6 @@ class Presence(ABC):
 
     @abstractmethod
     async def online(self) -> set[str]: ...
-
-    def last_seen(self, user_id: str) -> datetime | None:
-        return None
 
     async def start(self, on_change: PresenceChange) -> None:  # noqa: B027 - optional hook
         """Begin background work (heart-beat, expiry of dead processes) where presence is shared."""
