@@ -7,7 +7,7 @@ task unless ``AGENTCHAT_SERVER_URL`` names a server that is already running.
 from __future__ import annotations
 
 from .agents import AgentManager
-from .manager import WebSocketManager
+from .websocket_manager import WebSocketManager
 from .settings import Settings, get_settings
 
 __all__ = ["ServerRuntime"]

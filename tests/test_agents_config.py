@@ -41,7 +41,7 @@ def test_python_entries_json(tmp_path: Path) -> None:
     path = tmp_path / "agents.json"
     path.write_text(json.dumps({"agents": [
         {"name": "guide", "entry": "server.agents.builtin:HelperAgent", "description": "Our guide"},
-        {"name": "alice", "entry": "tests.test_agents_manager:TelegramStyleAlice", "role": "reviewer"},
+        {"name": "alice", "entry": "tests.test_agents_host:TelegramStyleAlice", "role": "reviewer"},
         {"name": "writer", "model": "m", "api_key_env": "AGENTCHAT_TEST_NO_SUCH_VAR"},
     ]}))
     guide, alice, writer = load_agents(path, settings)
@@ -62,7 +62,7 @@ def test_python_entries_json(tmp_path: Path) -> None:
 
 def test_agent_set_up_mistakes_name_the_setting(tmp_path: Path) -> None:
     from server.agents import AgentManager
-    from server.manager import WebSocketManager
+    from server.websocket_manager import WebSocketManager
 
     settings = Settings(data_dir=tmp_path, builtin_agents=["helper", "butler"])
     with pytest.raises(ConfigError, match="AGENTCHAT_BUILTIN_AGENTS: unknown agent 'butler'"):

@@ -3,7 +3,7 @@
 No auth, no persistence, no parsing: every text frame a client sends is relayed unchanged to
 every connected client (the sender included, as AgentChat does) with
 ``websockets.asyncio.server.broadcast()``.  The ``serve()`` options are the ones
-``server/app.py`` uses (compression off, 1 MiB frames, 20 s pings, ``max_queue=64``,
+``server/endpoint.py`` uses (compression off, 1 MiB frames, 20 s pings, ``max_queue=64``,
 ``close_timeout=5``) so that only the application code differs.
 
     python -m bench.baselines.bare_server --port 8765

@@ -6,6 +6,6 @@ server listens and ``stop()`` on shutdown.  Agents in other processes use
 """
 
 from .base import Agent, AgentError, Status, UsageError, snippet, strip_mention
-from .manager import AgentManager, TelegramAgent
+from .host import AgentManager, TelegramAgent
 
 __all__ = ["Agent", "AgentError", "AgentManager", "Status", "TelegramAgent", "UsageError", "snippet", "strip_mention"]

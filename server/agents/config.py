@@ -22,7 +22,7 @@ from ..settings import Settings
 from .base import Agent
 from .errors import ConfigError
 from .llm import LLMAgent, LLMSpec
-from .manager import TelegramAgent
+from .host import TelegramAgent
 
 __all__ = ["ConfigError", "load_agents", "parse_agents", "load_tool_policies", "parse_tool_policies"]
 

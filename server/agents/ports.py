@@ -20,7 +20,7 @@ __all__ = ["ChatHost", "AgentDirectory"]
 
 
 class ChatHost(Protocol):
-    """The chat as an agent host sees it (``server.manager.WebSocketManager``)."""
+    """The chat as an agent host sees it (``server.websocket_manager.WebSocketManager``)."""
 
     settings: Settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from server.manager import WebSocketManager
+from server.websocket_manager import WebSocketManager
 from server.message_parser import MessageParser, ParsedMessage
 from server.settings import Settings
 from tests.support import SECRET, connect_as

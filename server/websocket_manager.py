@@ -20,7 +20,7 @@ from websockets.asyncio.server import Server
 
 from .accounts import AccountService
 from .accounts.factory import accounts_for
-from .app import serve_hub
+from .endpoint import serve_hub
 from .auth import load_secret
 from .backends import make_agent_directory, make_fanout, make_limiter, make_presence
 from .core.events import Event
