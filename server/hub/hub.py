@@ -15,14 +15,12 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 
 from agentchat_client.protocol import (
-    AccountUpdated,
     AgentMode,
     AuthFailed,
     ErrorCode,
@@ -31,16 +29,12 @@ from agentchat_client.protocol import (
     RecoveryInfo,
     Role,
     RoomKind,
-    UserPresence,
     decode_frame,
     error_frame,
-    iso,
     pong_frame,
     server_frame,
-    utc_now,
 )
 
-from ..accounts.events import CLOSE_ACCOUNT_DISABLED, CLOSE_SESSION_ENDED, AccountChange
 from ..core.connection import CLOSE_POLICY, CloseDecision, ConnectionLimits
 from ..core.events import Event
 from ..core.policy import Limits
@@ -53,7 +47,9 @@ from ..serialize import message_envelope, message_event, status_data
 from ..settings import Settings
 from ..store import Store
 from .connections import Conn, Connections
+from .account_changes import AccountChanges
 from .handlers import HANDLERS
+from .people import People
 from .rooms import RoomService
 from .runs import RunService
 from .service import ChatService
@@ -140,6 +136,9 @@ class Hub:
         self.runs = RunService(store, self.rooms, self.service.publish, self.spawn, self.service.check_reply_to,
                                self.service.check_thread, self.service.stream)
         self.runs.online = self._online
+        self.people = People(self.roster, presence, store, self.service.publish, self.spawn,
+                             lambda name: name in self.agents)
+        self.account_changes = AccountChanges(accounts, self.connections, self.roster, self.service.publish, self.spawn)
 
     # lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -157,19 +156,19 @@ class Hub:
         rows, has_older = await self.store.history(None, self.settings.initial_history)
         self.view.load([message_envelope(r) for r in rows], has_older, await self.store.latest_id())
         await self.runs.load()
-        await self.presence.start(self._presence_changed)
+        await self.presence.start(self.people.changed)
         await self.fanout.start(self.deliver)
         # Runs left open by the last process: those of agents hosted here died with it.
         self.runs.watch_orphans({name for name, info in self.agents.items() if info.in_process})
         if self.accounts is not None:
-            self.accounts.subscribe(self._account_changed)
+            self.accounts.subscribe(self.account_changes.reported)
         self.spawn(self._sweep(), "connection-sweep")
         # Agents hosted here are known everywhere, and online exactly while this process lives.
         hosted = {name: info.description for name, info in self.agents.items() if info.in_process}
         await self.directory.register(hosted)
         for name in hosted:
             if await self.presence.connect(name, f"agent:{name}"):
-                self._publish_presence(name, "online")
+                self.people.announce(name, "online")
 
     def spawn(self, coro: Awaitable[Any], name: str | None = None) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, keeping a reference so it is not collected."""
@@ -316,7 +315,7 @@ class Hub:
         finally:
             self.connections.went_live(conn)
         if came_online:
-            self._publish_presence(user_id, "online")
+            self.people.announce(user_id, "online")
         log.info("%s authenticated as %s (%s)", conn.core.id[:8], user_id, identity.role.value)
 
     async def _welcome(self, conn: Conn) -> None:
@@ -343,66 +342,6 @@ class Hub:
             await self.send(conn, message_event(row).frame)
         return rows[-1].id if rows and rows[-1].id is not None else last_message_id
 
-    # presence ----------------------------------------------------------------------------
-    async def _disconnected(self, conn: Conn) -> None:
-        """Presence counts connections (across processes, with Redis): the last one makes the user offline."""
-        user_id = conn.user_id
-        assert user_id is not None
-        if await self.presence.disconnect(user_id, conn.core.id):
-            if conn.identity is not None and conn.identity.is_agent:
-                self.runs.agent_offline(user_id)
-            now = utc_now()
-            self.roster.seen(user_id, now)
-            self._publish_presence(user_id, "offline", now)
-            await self._touch_quietly([user_id], now)
-
-    def _presence_changed(self, users: list[str], status: str) -> None:
-        """Shared presence saw users change without a local connection event (a process died)."""
-        now = utc_now()
-        for user_id in users:
-            if status == "offline":
-                self.roster.seen(user_id, now)
-            self._publish_presence(user_id, status, now if status == "offline" else None)
-        if status == "offline":
-            self.spawn(self._touch_quietly(users, now))
-
-    async def _touch_quietly(self, users: list[str], when: datetime) -> None:
-        try:
-            await self.store.touch_users(users, when)
-        except Exception:
-            log.exception("could not record last seen for %s", ", ".join(users))
-
-    def _note_presence(self, data: dict[str, Any]) -> None:
-        """Keep the roster current with presence from other processes (scale-out)."""
-        user_id = data["userId"]
-        if user_id not in self.roster:  # first seen on another process
-            if isinstance(data.get("role"), str):
-                self.roster.add(Member(user_id, data["role"], bool(data.get("isAgent")), None))
-            else:
-                self.spawn(self._learn_member(user_id))
-        elif data.get("status") == "offline" and data.get("lastSeen"):
-            self.roster.seen(user_id, datetime.fromisoformat(data["lastSeen"].replace("Z", "+00:00")))
-
-    async def _learn_member(self, user_id: str) -> None:
-        try:
-            user = await self.store.get_user(user_id)
-        except Exception:
-            log.exception("could not load %s into the roster", user_id)
-            return
-        if user is not None and user_id not in self.roster:
-            self.roster.add(Member(user.name, user.role, user.is_agent, user.last_seen))
-
-    def _publish_presence(self, user_id: str, status: str, when: datetime | None = None) -> None:
-        member = self.roster.get(user_id)
-        data: UserPresence = {
-            "userId": user_id, "status": status,  # type: ignore[typeddict-item]
-            "lastSeen": iso(when) if when else None, "timestamp": iso(utc_now()),
-            "role": member.role if member else None,
-            "isAgent": member.is_agent if member else user_id in self.agents,
-        }
-        self.service.publish(Event(MessageType.USER_PRESENCE, server_frame(MessageType.USER_PRESENCE, data),
-                                   _data=dict(data)))
-
     # delivery ------------------------------------------------------------------------------
     def deliver(self, event: Event) -> None:
         """One event out of the fan-out: update what this process knows, then write it out."""
@@ -415,9 +354,9 @@ class Hub:
         elif kind is MessageType.QUESTION_CLOSED:
             self.service.question_closed(event.data)
         elif kind is MessageType.USER_PRESENCE:
-            self._note_presence(event.data)
+            self.people.noted(event.data)
         elif kind is MessageType.ACCOUNT_UPDATED:
-            self.apply_account_change(event.data)
+            self.account_changes.apply(event.data)
         elif kind is MessageType.STOP_AGENT:
             agent, by = event.data["agent"], event.data.get("by", "")
             for callback in list(self.stop_callbacks):
@@ -433,52 +372,11 @@ class Hub:
                 except Exception:
                     log.exception("message listener failed")
 
-    # account changes: where the hub meets the accounts service after auth -------------------
-    def _account_changed(self, change: AccountChange) -> None:
-        """Accounts service callback: carry the change to every process through the fan-out."""
-        data: AccountUpdated = change.frame_data()  # type: ignore[assignment]
-        self.service.publish(Event(MessageType.ACCOUNT_UPDATED, server_frame(MessageType.ACCOUNT_UPDATED, data),
-                                   target_user=change.user_id, _data=dict(data)))
-
-    def apply_account_change(self, data: dict[str, Any]) -> None:
-        """On every process, before the frame goes out: apply a change to the user's connections.
-
-        The role changes at once (the next frame is judged by it); a disabled account's sockets
-        close with 4003; every other connection of the user is re-checked against the accounts
-        service, so a revoked session or agent key closes with 4001.
-        """
-        user_id, disabled = data["userId"], bool(data.get("disabled"))
-        if self.accounts is not None:
-            self.accounts.forget(user_id)  # the change may come from another process
-        member = self.roster.get(user_id)
-        if member is not None:
-            member.role = data["role"]
-        for conn in self.connections.of_user(user_id):
-            identity = conn.identity
-            if identity is None:
-                continue
-            if disabled:
-                self.connections.drop(conn, CloseDecision(CLOSE_ACCOUNT_DISABLED, "account disabled"))
-                continue
-            if identity.role is not Role.AGENT and data.get("role") in Role.__members__.values():
-                conn.core.identity = identity.with_role(Role(data["role"]))
-            self.spawn(self._recheck(conn))
-
-    async def _recheck(self, conn: Conn) -> None:
-        identity = conn.identity
-        if identity is None or self.accounts is None:
-            return
-        from ..accounts import AccountError
-        from ..accounts.errors import AccountDisabled
-
-        try:
-            conn.core.identity = await self.accounts.recheck(identity)
-        except AccountDisabled:
-            self.connections.drop(conn, CloseDecision(CLOSE_ACCOUNT_DISABLED, "account disabled"))
-        except AccountError:
-            self.connections.drop(conn, CloseDecision(CLOSE_SESSION_ENDED, "session ended"))
-        except Exception:
-            log.exception("could not re-check %s's connection", identity.user_id)
+    async def _disconnected(self, conn: Conn) -> None:
+        user_id = conn.user_id
+        assert user_id is not None
+        is_agent = conn.identity is not None and conn.identity.is_agent
+        await self.people.disconnected(user_id, conn.core.id, (lambda: self.runs.agent_offline(user_id)) if is_agent else None)
 
     async def lookup_user(self, name: str) -> bool | None:
         """True for an agent, False for a person, None for nobody the chat knows."""
