@@ -20,10 +20,14 @@ app = rx.App(
     stylesheets=["/agentchat.css"],
     head_components=[
         rx.el.script(src="/agentchat.js", defer=True),
+        rx.el.script(src="/agentchat_keys.js", defer=True),
+        rx.el.script(src="/agentchat_notify.js", defer=True),
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
     ],
     # Plain HTTP routes: the session cookie (sign-in/up/out) and proxied downloads.
     api_transformer=Starlette(routes=web_session.routes()),
+    # Toasts at the top right, under the header: never over the composer and its Send button.
+    toaster=rx.toast.provider(position="top-right", offset="64px", close_button=True),
 )
 app.register_lifespan_task(companion_lifespan)
 app.add_page(chat_page, route="/", title=TITLE, on_load=ChatState.load)

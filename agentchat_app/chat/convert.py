@@ -11,6 +11,8 @@ from typing import Any
 
 from agentchat_client.protocol import MENTION_RE
 
+from .markup import to_markdown
+from .preview import preview_kind
 from .models import AttachmentView, ChatMessage, Member, Question, Segment
 
 __all__ = [
@@ -95,6 +97,7 @@ def to_attachment(item: Any) -> AttachmentView | None:
         size=size,
         size_label=size_label(size),
         type=str(item.get("type") or ""),
+        preview=preview_kind(str(item.get("name") or ""), str(item.get("type") or "")),
     )
 
 
@@ -125,6 +128,7 @@ def to_message(
         mentions_me=sender != me and mentions_user(data, me)
         and not ((is_agent_response or sender in agents) and quoted is not None and quoted.sender == me),
         segments=segments(text, me),
+        markdown=to_markdown(text, me),
         reply_to=reply_to or 0,
         reply_sender=quoted.sender if quoted else "",
         reply_excerpt=excerpt(quoted.text) if quoted else ("" if not reply_to else "an earlier message"),

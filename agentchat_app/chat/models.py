@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["Segment", "AttachmentView", "ChatMessage", "Member", "Question", "PendingFile"]
+__all__ = ["Segment", "AttachmentView", "ChatMessage", "Member", "Question", "PendingFile", "FilePreview"]
 
 
 @dataclasses.dataclass
@@ -27,6 +27,8 @@ class AttachmentView:
     size: int = 0
     size_label: str = ""
     type: str = ""
+    preview: str = ""
+    """How the message shows it: ``image`` (a thumbnail), ``text`` or ``csv`` (a preview on demand), or ''."""
 
 
 @dataclasses.dataclass
@@ -56,6 +58,12 @@ class ChatMessage:
     agent_status: str = ""
     run_id: str = ""
     """The run this agent answer ends: its steps and tool calls show under it."""
+    markdown: str = ""
+    """``text`` as the Markdown to render (``chat/markup.py``): hard line breaks, mention links."""
+    continued: bool = False
+    """Same sender as the message before, within a few minutes: no name or avatar (``chat/timeline.py``)."""
+    day_label: str = ""
+    """"Today", "Yesterday", a date: set on the first message of each day (``chat/timeline.py``)."""
 
 
 @dataclasses.dataclass
@@ -97,3 +105,15 @@ class PendingFile:
     id: str = ""
     name: str = ""
     size_label: str = ""
+
+
+@dataclasses.dataclass
+class FilePreview:
+    """The first lines (``text``) or rows (``table``) of a shared file; ``note`` says why not (``error``)."""
+
+    file_id: str = ""
+    kind: str = "text"
+    lines: list[str] = dataclasses.field(default_factory=list)
+    header: list[str] = dataclasses.field(default_factory=list)
+    rows: list[list[str]] = dataclasses.field(default_factory=list)
+    note: str = ""

@@ -48,17 +48,19 @@ def _pending(item: PendingFile) -> rx.Component:
 
 def _suggestions() -> rx.Component:
     return rx.hstack(
-        rx.text("Mention:", size="1", color_scheme="gray"),
-        rx.foreach(
+        rx.text("Mention:", size="1", color_scheme="gray", aria_hidden="true"),
+        rx.hstack(rx.foreach(
             ChatState.suggestions,
-            lambda name: rx.button(f"@{name}", size="1", variant="soft", on_click=ChatState.pick_mention(name),
-                                   type="button", class_name="mention-suggestion"),
-        ),
+            lambda name, index: rx.button(f"@{name}", size="1", variant="soft", on_click=ChatState.pick_mention(name),
+                                          type="button", class_name="mention-suggestion", role="option",
+                                          id=f"mention-option-{index}", tab_index=-1,
+                                          aria_selected=rx.cond(index == 0, "true", "false")),
+        ), role="listbox", aria_label="Mention suggestions (arrow keys choose, Enter or Tab takes)", spacing="2",
+            wrap="wrap"),
         spacing="2",
         align="center",
         wrap="wrap",
-        role="listbox",
-        aria_label="Mention suggestions",
+        id="mention-suggestions",
     )
 
 
@@ -115,6 +117,7 @@ def composer() -> rx.Component:
                         on_change=ChatState.set_draft,
                         on_focus=rx.call_script("window.agentchatMarkRead && window.agentchatMarkRead()"),
                         enter_key_submit=True,
+                        auto_focus=True,
                         auto_height=True,
                         rows="1",
                         size="3",

@@ -7,6 +7,7 @@ from reflex_components_core.core.banner import has_connection_errors
 
 from ..state.chat import ChatState
 from .common import role_badge
+from .notify_settings import notify_settings
 
 __all__ = ["header", "connection_indicator"]
 
@@ -60,6 +61,7 @@ def header() -> rx.Component:
                 ChatState.is_admin,
                 rx.link(rx.button("Admin", variant="ghost", size="2"), href="/admin"),
             ),
+            notify_settings(),
             rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark theme"),
             rx.button("Sign out", variant="outline", size="2", on_click=ChatState.sign_out),
             align="center",

@@ -1,51 +1,18 @@
-"""One entry of the log: sender, time, text (or safe Markdown for agents), quote, files, Reply."""
+"""One entry of the log: sender, time (not repeated within a group), safe Markdown text, quote, files, actions."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ..chat.models import AttachmentView, ChatMessage, Segment
+from ..chat.models import ChatMessage
 from ..state.chat import ChatState
+from .attachments import attachment
 from .common import avatar
+from .rich_text import rich_text
 from .runs import run_line
+from .timeline import timeline_marks
 
-__all__ = ["message_item", "safe_markdown"]
-
-
-def safe_markdown(text: rx.Var[str]) -> rx.Component:
-    """Markdown without raw HTML: a ``<script>`` or ``<img onerror>`` stays visible text."""
-    return rx.markdown(
-        text,
-        use_raw=False,
-        use_math=False,
-        use_katex=False,
-        # Images are not fetched: an agent echoing "![](https://tracker/...)" from a user
-        # would otherwise make every reader's browser call that address.
-        component_map={"img": lambda _value: rx.text.span("[image]", class_name="md-image")},
-        class_name="agent-markdown",
-    )
-
-
-def _segment(segment: Segment) -> rx.Component:
-    return rx.cond(
-        segment.kind == "text",
-        rx.text.span(segment.text),
-        rx.text.span(
-            segment.text,
-            class_name=rx.cond(segment.kind == "mention_me", "mention mention-me", "mention"),
-        ),
-    )
-
-
-def _plain_text(message: ChatMessage) -> rx.Component:
-    return rx.text(
-        rx.foreach(message.segments, _segment),
-        as_="div",
-        size="2",
-        class_name="message-text",
-        white_space="pre-wrap",
-        word_break="break-word",
-    )
+__all__ = ["message_item"]
 
 
 def _quote(message: ChatMessage) -> rx.Component:
@@ -65,23 +32,14 @@ def _quote(message: ChatMessage) -> rx.Component:
     )
 
 
-def _attachment(item: AttachmentView) -> rx.Component:
-    return rx.button(
-        rx.icon("paperclip", size=14, aria_hidden="true"),
-        rx.text(item.name, as_="span", class_name="attachment-name"),
-        rx.text(item.size_label, as_="span", size="1", color_scheme="gray"),
-        variant="surface",
-        size="1",
-        radius="full",
-        class_name="attachment-chip",
-        on_click=ChatState.download(item.id, item.name),
-        aria_label=f"Download {item.name} ({item.size_label})",
-    )
-
-
 def message_item(message: ChatMessage) -> rx.Component:
+    return rx.fragment(timeline_marks(message), _entry(message))
+
+
+def _entry(message: ChatMessage) -> rx.Component:
     return rx.hstack(
-        avatar(message.sender, message.is_agent),
+        rx.cond(message.continued, rx.box(class_name="avatar-space", aria_hidden="true"),
+                avatar(message.sender, message.is_agent)),
         rx.vstack(
             rx.hstack(
                 rx.text(message.sender, weight="bold", size="2", class_name="message-sender"),
@@ -92,7 +50,12 @@ def message_item(message: ChatMessage) -> rx.Component:
                               class_name="message-time", title=message.timestamp),
                 ),
                 rx.cond(message.streaming, rx.badge("writing…", size="1", variant="outline", color_scheme="blue")),
-                rx.spacer(),
+                align="center",
+                spacing="2",
+                width="100%",
+                class_name="message-head",
+            ),
+            rx.box(
                 rx.cond(
                     ChatState.can_post & (message.id > 0),
                     rx.button(
@@ -105,15 +68,13 @@ def message_item(message: ChatMessage) -> rx.Component:
                         aria_label=f"Reply to {message.sender}",
                     ),
                 ),
-                align="center",
-                spacing="2",
-                width="100%",
+                class_name="message-actions",
             ),
             rx.cond(message.reply_to > 0, _quote(message)),
-            rx.cond(message.is_agent, safe_markdown(message.text), _plain_text(message)),
+            rich_text(rx.cond(message.streaming, message.text, message.markdown), agent=message.is_agent),
             rx.cond(
                 message.attachments.length() > 0,
-                rx.hstack(rx.foreach(message.attachments, _attachment), wrap="wrap", spacing="2"),
+                rx.hstack(rx.foreach(message.attachments, attachment), wrap="wrap", spacing="2", align="start"),
             ),
             rx.cond(message.run_id != "", run_line(message)),
             spacing="1",
@@ -123,13 +84,16 @@ def message_item(message: ChatMessage) -> rx.Component:
         id=rx.cond(message.id > 0, f"msg-{message.id}", f"stream-{message.stream_id}"),
         class_name=rx.Var.create("message")
         + rx.cond(message.is_agent, " from-agent", "")
-        + rx.cond(message.mentions_me, " mentions-me", ""),
+        + rx.cond(message.mentions_me, " mentions-me", "")
+        + rx.cond(message.continued, " continued", ""),
         custom_attrs={"data-sender": message.sender, "data-notify": rx.cond(message.mentions_me, message.key, "")},
         spacing="3",
         align="start",
         width="100%",
         padding_x="12px",
-        padding_y="8px",
+        padding_y=rx.cond(message.continued, "2px", "8px"),
+        position="relative",
+        tab_index=-1,
         role="article",
         aria_label=f"{message.sender} at {message.time}",
     )

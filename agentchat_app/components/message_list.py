@@ -8,6 +8,7 @@ from ..chat.models import Question
 from ..state.chat import ChatState
 from .message import message_item
 from .runs import approval_card, live_run
+from .timeline import jump_to_latest_button
 
 __all__ = ["message_list"]
 
@@ -71,6 +72,12 @@ def _question(question: Question) -> rx.Component:
 
 
 def message_list() -> rx.Component:
+    """The log, with the floating "Jump to latest" over it (``assets/agentchat_keys.js``)."""
+    return rx.box(_log(), jump_to_latest_button(), id="message-pane", position="relative", flex_grow="1",
+                  min_height="0", width="100%", display="flex", flex_direction="column")
+
+
+def _log() -> rx.Component:
     return rx.box(
         rx.vstack(
             rx.cond(

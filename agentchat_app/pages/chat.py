@@ -17,6 +17,7 @@ def chat_page() -> rx.Component:
     return rx.cond(
         ChatState.signed_in,
         rx.vstack(
+            rx.el.a("Skip to the message box", href="#composer", class_name="skip-link"),
             header(),
             rx.hstack(
                 rx.el.main(

@@ -70,12 +70,15 @@ class AuthState(rx.State):
         await self._restore()
         return self._access_token
 
-    @rx.event
-    async def redirect_if_signed_in(self):
-        """On /login and /signup: show the form's error from the query; a signed-in person goes to the chat."""
+    def _note_origin(self) -> None:
         headers = self.router.headers
         scheme = "https" if (headers.origin or self.router.url.origin).startswith("https") else "http"
         self.form_base = f"{scheme}://{headers.host}" if headers.host else ""
+
+    @rx.event
+    async def redirect_if_signed_in(self):
+        """On /login and /signup: show the form's error from the query; a signed-in person goes to the chat."""
+        self._note_origin()
         params = self.router.url.query_parameters
         self.form_error = str(params.get("error", ""))[:300]
         self.form_username = str(params.get("username", ""))[:64]

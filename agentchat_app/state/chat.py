@@ -26,6 +26,7 @@ from ..chat.window import split_for_display
 from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
+from .reader import ReaderMixin, reader_script
 from .runs import RunsMixin
 
 __all__ = ["ChatState", "ALL_FIELDS"]
@@ -40,7 +41,7 @@ MAX_PENDING_FILES = 10
 log = logging.getLogger(__name__)
 
 
-class ChatState(RunsMixin, AuthState):
+class ChatState(ReaderMixin, RunsMixin, AuthState):
     messages: list[ChatMessage] = []
     """The older, stable part of the window (changes once every few dozen messages)."""
     recent: list[ChatMessage] = []
@@ -101,7 +102,8 @@ class ChatState(RunsMixin, AuthState):
         open_bridge(key, url, self.user, self.role, token, shown=[*self.messages, *self.recent],
                     has_more=self.has_more)
         web_session.keep_fresh(key, self._refresh_credential(), self._access_expires)
-        return ChatState.run_bridge
+        self._note_origin()
+        return [ChatState.run_bridge, rx.call_script(reader_script(self.user), callback=ChatState.set_reader)]
 
     @rx.event(background=True)
     async def run_bridge(self):
@@ -150,13 +152,14 @@ class ChatState(RunsMixin, AuthState):
         self._copy_runs(session, fields)
         if "messages" in fields:
             window = session.window.messages
+            reshaped = self._shape(window, session.me)  # grouping, day separators (chat/timeline.py)
             split = split_for_display(window)
             older_keys = [m.key for m in window[:split]]
-            if older_keys != self._older_keys:
+            if reshaped or older_keys != self._older_keys:
                 self.messages = window[:split]
                 self._older_keys = older_keys
             recent = window[split:]
-            if [m.key for m in recent] != [m.key for m in self.recent]:
+            if reshaped or [m.key for m in recent] != [m.key for m in self.recent]:
                 self.recent = recent
             self.has_more = session.window.has_more
             self.detached = session.window.detached
@@ -176,6 +179,11 @@ class ChatState(RunsMixin, AuthState):
             self.role = session.role
         if changes.restore_draft and not self.draft.strip():
             self.draft = changes.restore_draft
+
+    def _reshape(self) -> None:
+        bridge = self._bridge()
+        if bridge is not None:
+            self._copy(bridge.session, Changes(fields={"messages"}))
 
     @rx.event
     async def sign_out(self):
@@ -272,6 +280,7 @@ class ChatState(RunsMixin, AuthState):
         self.cancel_reply()
         if not bridge.session.rate_limited_until:
             self.error = ""
+        return rx.set_focus("composer")
 
     @rx.event
     async def load_earlier(self):
