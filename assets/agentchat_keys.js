@@ -152,9 +152,17 @@
     }
   }
 
+  function labelFileInputs() {
+    // The upload's hidden file input (react-dropzone) has no name of its own.
+    document.querySelectorAll("input[type=file]:not([aria-label])").forEach(function (el) {
+      el.setAttribute("aria-label", "Attach files");
+    });
+  }
+
   new MutationObserver(function () {
     var root = log();
     if (root) { attach(root); }
+    labelFileInputs();
     focusComposerOnce();
     syncOptions();
   }).observe(document.documentElement, { childList: true, subtree: true });

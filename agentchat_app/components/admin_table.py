@@ -21,12 +21,13 @@ def _person_row(person: PersonRow) -> rx.Component:
             rx.cond(
                 person.is_agent,
                 rx.text("agent", size="1", color_scheme="gray"),
-                rx.select(
-                    ["admin", "developer", "viewer"],
+                rx.select.root(
+                    # the name goes on the trigger: it is the button a screen reader lands on
+                    rx.select.trigger(aria_label=f"Role for {person.name}"),
+                    rx.select.content(*[rx.select.item(role, value=role) for role in ("admin", "developer", "viewer")]),
                     value=person.role,
                     on_change=lambda role: AdminState.change_role(person.name, role),
                     size="1",
-                    aria_label=f"Role for {person.name}",
                 ),
             )
         ),

@@ -46,7 +46,7 @@ def _entry(message: ChatMessage) -> rx.Component:
                 rx.cond(message.is_agent, rx.badge("agent", size="1", variant="soft", color_scheme="violet")),
                 rx.cond(
                     message.timestamp != "",
-                    rx.moment(message.timestamp, format="HH:mm", size="1", color=rx.color("gray", 10),
+                    rx.moment(message.timestamp, format="HH:mm", size="1", color=rx.color("gray", 11),
                               class_name="message-time", title=message.timestamp),
                 ),
                 rx.cond(message.streaming, rx.badge("writing…", size="1", variant="outline", color_scheme="blue")),

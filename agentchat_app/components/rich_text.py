@@ -19,18 +19,20 @@ from ..chat.markup import MENTION_HREF, MENTION_ME_HREF
 
 __all__ = ["rich_text"]
 
+# Inside a component-map function react-markdown's props are in scope as ``props``.
 _HREF = rx.Var(_js_expr="(props.href || '')", _var_type=str)
-"""Inside a component-map function react-markdown's props are in scope as ``props``."""
+_IS_MENTION = rx.Var(_js_expr=f"(props.href || '').startsWith({MENTION_HREF!r})", _var_type=bool)
+_IS_MINE = rx.Var(_js_expr=f"(props.href || '').startsWith({MENTION_ME_HREF!r})", _var_type=bool)
 
 
 def _link(children: rx.Var) -> rx.Component:
     # The wrapper receives react-markdown's props spread (href, title); what shows is chosen inside.
     return rx.el.span(
         rx.cond(
-            _HREF.startswith(MENTION_HREF),
+            _IS_MENTION,
             rx.el.span(
                 children,
-                class_name=rx.cond(_HREF.startswith(MENTION_ME_HREF), "mention mention-me", "mention"),
+                class_name=rx.cond(_IS_MINE, "mention mention-me", "mention"),
             ),
             rx.link(children, href=_HREF, target="_blank", rel="noopener noreferrer", class_name="message-link"),
         ),

@@ -30,8 +30,8 @@ MAX_PREVIEWS = 20
 def reader_script(me: str) -> str:
     """Run in the page on load: the time zone, and the newest message ``me`` had seen here before."""
     key = json.dumps(f"agentchat-last-read:{me}")
-    return (f"(() => {{ window.agentchatMe = {json.dumps(me)}; return {{tz: -new Date().getTimezoneOffset(), "
-            f"lastRead: Number(localStorage.getItem({key}) || 0)}}; }})()")
+    return (f"(() => {{ const lastRead = Number(localStorage.getItem({key}) || 0); "
+            f"window.agentchatMe = {json.dumps(me)}; return {{tz: -new Date().getTimezoneOffset(), lastRead}}; }})()")
 
 
 class ReaderMixin(rx.State, mixin=True):
