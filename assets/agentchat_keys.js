@@ -153,9 +153,10 @@
   }
 
   function labelFileInputs() {
-    // The upload's hidden file input (react-dropzone) has no name of its own.
-    document.querySelectorAll("input[type=file]:not([aria-label])").forEach(function (el) {
-      el.setAttribute("aria-label", "Attach files");
+    // The upload's file input (react-dropzone) is invisible and out of the tab order; the
+    // visible "Attach" button opens it, so it is hidden from assistive technology too.
+    document.querySelectorAll("input[type=file][tabindex='-1']:not([aria-hidden])").forEach(function (el) {
+      el.setAttribute("aria-hidden", "true");
     });
   }
 

@@ -41,7 +41,9 @@ def _link(children: rx.Var) -> rx.Component:
 
 
 def _code_block(children: rx.Var, **props: object) -> rx.Component:
-    return rx.code_block(children, can_copy=True, wrap_long_lines=True, margin_y="0.4em",
+    copy = rx.icon_button(rx.icon("copy", size=14), size="1", variant="soft", type="button", aria_label="Copy code",
+                          on_click=rx.set_clipboard(children), class_name="copy-code")
+    return rx.code_block(children, can_copy=True, copy_button=copy, wrap_long_lines=True, margin_y="0.4em",
                          class_name="md-code", **props)
 
 

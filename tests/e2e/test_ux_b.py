@@ -217,3 +217,52 @@ def test_accessibility_audit(people, admin, browser, stack, scheme):
     expect(page.get_by_role("heading", name="Users and roles")).to_be_visible()
     _audit(page, f"admin-{scheme}")
     context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_screenshots_of_rich_messages(people, browser, stack, tmp_path):
+    """For docs/app.md: rich messages, a thumbnail, a preview, grouping; light, dark and phone."""
+    from PIL import Image
+
+    rae = people("rae", exact=True, viewport={"width": 1280, "height": 900})
+    uma = people("uma", exact=True)
+    uma.send("Morning @rae! The numbers for the review:")
+    table = tmp_path / "q3.csv"
+    table.write_text("region,revenue,growth\nnorth,120,4%\nsouth,95,7%\neast,143,2%\nwest,88,11%\n")
+    attach(uma.page, table)
+    uma.send("Here they are as a file too")
+    picture = tmp_path / "chart.png"
+    image = Image.new("RGB", (320, 180), (245, 245, 250))
+    for x in range(4):
+        for y in range(40 + 30 * x, 170):
+            for dx in range(40):
+                image.putpixel((30 + 70 * x + dx, y), (110, 86, 207))
+    image.save(picture)
+    attach(rae.page, picture)
+    rae.send("Thanks! The chart, and the query I used:\n```sql\nselect region, sum(revenue)\nfrom sales group by region;\n```")
+    rae.send("Details: https://example.com/q3-review\n- north is steady\n- **west** grew fastest")
+    rae.page.get_by_role("button", name="Preview q3.csv").last.click()
+    expect(rae.page.locator(".attachment-preview").last).to_be_visible()
+    rae.page.mouse.move(0, 0)
+    rae.log().evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    rae.page.wait_for_timeout(400)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    rae.page.screenshot(path=str(ARTIFACTS / "rich-light.png"))
+
+    for scheme, viewport in (("dark", {"width": 1280, "height": 900}), ("light", PHONE), ("dark", PHONE)):
+        context = browser.new_context(base_url=stack.base_url, color_scheme=scheme, viewport=viewport)
+        page = context.new_page()
+        signin(page, "rae", PASSWORD)
+        expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+        expect(page.locator("img.attachment-thumb").last).to_be_visible()
+        page.wait_for_function("() => [...document.querySelectorAll('img.attachment-thumb')].every(i => i.complete)")
+        page.wait_for_timeout(400)
+        name = f"rich-{scheme}" if viewport["width"] > 400 else f"rich-phone-{scheme}"
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        if name == "rich-dark":
+            page.get_by_role("button", name="Notification settings").click()
+            expect(page.get_by_role("radio", name="All messages")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "notify-dark.png"))
+        context.close()
