@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
 from agentchat_app.chat.models import ChatMessage
 from agentchat_app.chat.timeline import annotate, day_label, first_unread_key, marks
 
-NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 
 def msg(mid: int, sender: str, stamp: str, agent: bool = False) -> ChatMessage:

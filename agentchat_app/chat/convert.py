@@ -12,8 +12,8 @@ from typing import Any
 from agentchat_client.protocol import MENTION_RE
 
 from .markup import to_markdown
-from .preview import preview_kind
 from .models import AttachmentView, ChatMessage, Member, Question, Segment
+from .preview import preview_kind
 
 __all__ = [
     "segments",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import Any
 
 import reflex as rx
@@ -49,7 +49,7 @@ class ReaderMixin(rx.State, mixin=True):
 
     def _shape(self, window: Sequence[ChatMessage], me: str) -> bool:
         """Group and date the window in place; True when shown messages must be re-sent."""
-        changed = timeline.annotate(window, now=datetime.now(timezone.utc), tz_offset_minutes=self.tz_offset)
+        changed = timeline.annotate(window, now=datetime.now(UTC), tz_offset_minutes=self.tz_offset)
         if not self.unread_key:
             self.unread_key = timeline.first_unread_key(window, self._last_read_id, me)
         return changed

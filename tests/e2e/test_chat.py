@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import PLACEHOLDER, shot
+from .conftest import PLACEHOLDER, SEND_SPACING_MS, shot
 
 
 def test_two_people_see_each_other_messages_and_presence(admin, people):
@@ -96,8 +96,8 @@ def test_reply_shows_a_quote_that_scrolls_to_the_original(people):
     gus = people("gus", viewport={"width": 1000, "height": 560})
     gus.send("The original message to answer")
     original = gus.page.locator("#" + gus.mine("The original message to answer").last.get_attribute("id"))
-    for i in range(12):  # push the original up out of view
-        gus.send(f"filler {i}")
+    for i in range(12):  # push the original up out of view (grouped messages are compact: three lines each)
+        gus.send(f"filler {i}\n.\n.")
     original.get_by_role("button", name=re.compile("^Reply")).click()
     expect(gus.page.locator("#reply-banner")).to_contain_text("The original message to answer")
     gus.send("This is my answer")
@@ -110,6 +110,14 @@ def test_reply_shows_a_quote_that_scrolls_to_the_original(people):
     expect(original).to_be_in_viewport()
 
 
+def post_raw(person, text: str) -> None:
+    """Send Markdown: what shows is rendered, so wait for the composer to empty, not for the text."""
+    person.composer().fill(text)
+    person.composer().press("Enter")
+    expect(person.composer()).to_have_value("")
+    person.page.wait_for_timeout(SEND_SPACING_MS)
+
+
 def test_user_text_is_never_html(people, admin):
     mallory = people("mallory")
     payloads = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>"]
@@ -117,10 +125,10 @@ def test_user_text_is_never_html(people, admin):
         mallory.send(payload)
         expect(mallory.message(payload).last).to_be_visible()
     # An agent echoing the text renders it through Markdown: still plain text.
-    mallory.send("/task add <img src=y onerror=alert(3)> **bold**")
+    post_raw(mallory, "/task add <img src=y onerror=alert(3)> **bold**")
     echoed = mallory.page.locator(".message.from-agent", has_text="<img src=y onerror=alert(3)>")
     expect(echoed.last).to_be_visible()
-    mallory.send("/task add ![pixel](http://127.0.0.1:9/track.png) [click](javascript:alert(4))")
+    post_raw(mallory, "/task add ![pixel](http://127.0.0.1:9/track.png) [click](javascript:alert(4))")
     # The agent repeats the title inertly: the very characters, not an image or a link.
     tracked = mallory.page.locator(".message.from-agent", has_text="![pixel](").last
     expect(tracked).to_be_visible()
