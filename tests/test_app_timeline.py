@@ -46,9 +46,11 @@ def test_days_follow_the_readers_time_zone():
 
 def test_annotate_reports_a_change_once():
     window = [msg(1, "ann", "2026-12-02T09:00:00Z"), msg(2, "ann", "2026-12-02T09:01:00Z")]
-    assert annotate(window, now=NOW) is True
+    assert annotate(window, now=NOW) == {"m1", "m2"}
     assert window[1].continued and window[0].day_label == "Today"
-    assert annotate(window, now=NOW) is False
+    assert annotate(window, now=NOW) == set()
+    window.append(msg(3, "ann", "2026-12-02T09:02:00Z"))
+    assert annotate(window, now=NOW) == {"m3"}  # a new message changes only itself
 
 
 def test_new_messages_line_is_at_the_first_unread_from_someone_else():

@@ -75,13 +75,14 @@ def marks(messages: Sequence[ChatMessage], *, now: datetime, tz_offset_minutes: 
     return out
 
 
-def annotate(messages: Sequence[ChatMessage], *, now: datetime, tz_offset_minutes: int = 0) -> bool:
-    """Write :func:`marks` into the messages; True when any of them changed (the view must be re-sent)."""
-    changed = False
-    for message, mark in zip(messages, marks(messages, now=now, tz_offset_minutes=tz_offset_minutes)):
+def annotate(messages: Sequence[ChatMessage], *, now: datetime, tz_offset_minutes: int = 0) -> set[str]:
+    """Write :func:`marks` into the messages; the keys of those that changed (only the part of
+    the view holding them must be re-sent: usually just the newest message)."""
+    changed: set[str] = set()
+    for message, mark in zip(messages, marks(messages, now=now, tz_offset_minutes=tz_offset_minutes), strict=True):
         if message.continued != mark.continued or message.day_label != mark.day_label:
             message.continued, message.day_label = mark.continued, mark.day_label
-            changed = True
+            changed.add(message.key)
     return changed
 
 

@@ -155,11 +155,12 @@ class ChatState(ReaderMixin, RunsMixin, AuthState):
             reshaped = self._shape(window, session.me)  # grouping, day separators (chat/timeline.py)
             split = split_for_display(window)
             older_keys = [m.key for m in window[:split]]
-            if reshaped or older_keys != self._older_keys:
+            if older_keys != self._older_keys or not reshaped.isdisjoint(older_keys):
                 self.messages = window[:split]
                 self._older_keys = older_keys
             recent = window[split:]
-            if reshaped or [m.key for m in recent] != [m.key for m in self.recent]:
+            recent_keys = [m.key for m in recent]
+            if recent_keys != [m.key for m in self.recent] or not reshaped.isdisjoint(recent_keys):
                 self.recent = recent
             self.has_more = session.window.has_more
             self.detached = session.window.detached

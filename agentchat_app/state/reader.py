@@ -47,8 +47,8 @@ class ReaderMixin(rx.State, mixin=True):
     def preview_ids(self) -> list[str]:
         return [p.file_id for p in self.previews]
 
-    def _shape(self, window: Sequence[ChatMessage], me: str) -> bool:
-        """Group and date the window in place; True when shown messages must be re-sent."""
+    def _shape(self, window: Sequence[ChatMessage], me: str) -> set[str]:
+        """Group and date the window in place; the keys of shown messages that must be re-sent."""
         changed = timeline.annotate(window, now=datetime.now(UTC), tz_offset_minutes=self.tz_offset)
         if not self.unread_key:
             self.unread_key = timeline.first_unread_key(window, self._last_read_id, me)
