@@ -173,12 +173,17 @@ class WebSocketManager:
         thread_id: int | None = None,
         run_id: str | None = None,
     ) -> Message:
+        extra: dict[str, Any] = {}
         if run_id is not None:
             await self._hub().runs.flushed(run_id)  # the run's text first, then the answer that replaces it
+            extra["runId"] = run_id
+            usage = self._hub().usage.answer_usage(run_id)  # what the run's model calls used and cost
+            if usage is not None:
+                extra["usage"] = usage
         return await self._hub().service.post(
             agent, text, MessageType.AGENT_RESPONSE, reply_to=reply_to, agent_status=agent_status,
             stream_id=stream_id, attachment_ids=attachment_ids, room_id=room_id, thread_id=thread_id,
-            extra={"runId": run_id} if run_id else None,
+            extra=extra or None,
         )
 
     async def set_status(self, agent: str, status: str, current_task: str | None = None,
