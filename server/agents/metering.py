@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 from agentchat_client.message import ParsedMessage
 from agentchat_client.runs import Run
 
-from ..core.budgets import refusal_text, soft_notice_text
+from ..core.budgets import budget_error_text, refusal_text, soft_notice_text
 from ..store import UsageRecord
 from .base import Agent, UsageError
 
@@ -80,9 +80,8 @@ class Metered(Agent):
         refusal = await hub.usage.admit(self.name, msg.sender)
         if refusal is None:
             return
-        text = refusal_text(refusal.budget, refusal.retry_after)
-        hub.usage.refuse(msg.sender, refusal, text, ref=msg.message_id)
-        raise BudgetExceeded(text)
+        hub.usage.refuse(msg.sender, refusal, budget_error_text(refusal.budget, self.name, refusal.retry_after))
+        raise BudgetExceeded(refusal_text(refusal.budget, refusal.retry_after))
 
     async def meter(self, run: Run, model: str, usage: dict[str, Any] | None, clock: CallClock) -> None:
         """Record one call in the ledger; a budget it moved past the soft threshold gets a notice."""

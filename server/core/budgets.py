@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from .costs import usd_text
+
 __all__ = ["Limit", "Budget", "Budgets", "Spent", "parse_budgets", "usage_day", "seconds_until_reset",
-           "is_spent", "spent_fraction", "crossed_soft", "first_spent", "refusal_text", "soft_notice_text"]
+           "is_spent", "spent_fraction", "crossed_soft", "first_spent", "refusal_text", "budget_error_text",
+           "soft_notice_text"]
 
 LIMIT_FIELDS = ("usd_per_day", "tokens_per_day")
 TOP_FIELDS = ("per_person_usd_per_day", "per_person_tokens_per_day", "soft_percent", "people", "agents")
@@ -120,7 +123,7 @@ def _duration(seconds: float) -> str:
 def _limit_text(limit: Limit) -> str:
     parts = []
     if limit.usd_per_day is not None:
-        parts.append(f"${limit.usd_per_day:,.2f}")
+        parts.append(usd_text(limit.usd_per_day))
     if limit.tokens_per_day is not None:
         parts.append(f"{limit.tokens_per_day:,} tokens")
     return " / ".join(parts)
@@ -129,6 +132,12 @@ def _limit_text(limit: Limit) -> str:
 def refusal_text(budget: Budget, retry_after: float) -> str:
     """What the room reads when a request is refused."""
     return (f"{budget.label} ({_limit_text(budget.limit)}) is spent, so I did not call the model. "
+            f"It resets at 00:00 UTC, in {_duration(retry_after)}.")
+
+
+def budget_error_text(budget: Budget, agent: str, retry_after: float) -> str:
+    """What the asker reads in the ``BUDGET_EXCEEDED`` error."""
+    return (f"@{agent} did not answer: {budget.label} ({_limit_text(budget.limit)}) is spent. "
             f"It resets at 00:00 UTC, in {_duration(retry_after)}.")
 
 
@@ -189,6 +198,6 @@ def parse_budgets(table: Any, where: str = "budgets") -> Budgets:
                             f"{where}.per_person")
     soft = _number(table.get("soft_percent", 80), f"{where}.soft_percent")
     if not 0 < soft <= 100:
-        raise ValueError(f"{where}.soft_percent must be between 1 and 100 (got {soft!r})")
+        raise ValueError(f"{where}.soft_percent must be more than 0 and at most 100 (got {soft!r})")
     return Budgets(per_person, _limits(table.get("people"), f"{where}.people"),
                    _limits(table.get("agents"), f"{where}.agents"), soft / 100)

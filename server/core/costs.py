@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Price", "Prices", "call_cost", "parse_prices"]
+__all__ = ["Price", "Prices", "call_cost", "parse_prices", "usd_text"]
 
 PRICE_FIELDS = ("input_per_million", "output_per_million", "cached_input_per_million")
 
@@ -39,6 +39,14 @@ def call_cost(price: Price | None, input_tokens: int, output_tokens: int, cached
     total = ((input_tokens - cached) * price.input_per_million + cached * cached_rate
              + max(output_tokens, 0) * price.output_per_million)
     return total / 1_000_000
+
+
+def usd_text(value: float) -> str:
+    """``$1,234.50``; small amounts keep their digits (``$0.0016``, not ``$0.00``)."""
+    text = f"{value:,.2f}"
+    if abs(value - round(value, 2)) > 1e-12:
+        text = f"{value:,.6f}".rstrip("0")
+    return "$" + text
 
 
 def _rate(value: Any, where: str) -> float:

@@ -63,9 +63,10 @@ class UsageService:
         found = first_spent(checks)
         return None if found is None else Refusal(found[0], found[1], seconds_until_reset(now))
 
-    def refuse(self, person: str, refusal: Refusal, text: str, ref: int | None = None) -> None:
-        """Tell ``person`` (every tab, on every process) that the request was refused."""
-        frame = error_frame(ErrorCode.BUDGET_EXCEEDED, text, retryAfter=refusal.retry_after, ref=ref)
+    def refuse(self, person: str, refusal: Refusal, text: str) -> None:
+        """Tell ``person`` (every tab, on every process) that the request was refused.  No ``ref``:
+        their message itself was accepted (``ref`` names a refused frame)."""
+        frame = error_frame(ErrorCode.BUDGET_EXCEEDED, text, retryAfter=refusal.retry_after)
         self.publish(Event(MessageType.ERROR, frame, target_user=person))
 
     # after the call ------------------------------------------------------------------------
