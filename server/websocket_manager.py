@@ -26,6 +26,7 @@ from .backends import make_agent_directory, make_fanout, make_limiter, make_pres
 from .core.events import Event
 from .http import ApiContext, HttpLayer, build_app
 from .http.runs import run_routes
+from .http.usage import usage_routes
 from .hub import AccountsAuthenticator, Hub, StopCallback
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
 from agentchat_client.protocol import GENERAL, AgentState, MessageType, ProtocolError
@@ -244,7 +245,8 @@ class WebSocketManager:
         started = time.monotonic()
         assert self.accounts is not None
         context = ApiContext(self.accounts, self.store, self.settings, hub.stats, started)
-        self.http = HttpLayer(build_app(context, run_routes(hub.runs, self.accounts, self.store)),
+        routes = [*run_routes(hub.runs, self.accounts, self.store), *usage_routes(context)]
+        self.http = HttpLayer(build_app(context, routes),
                               trusted_proxies=self.settings.trusted_proxies)
         self.server = await serve_hub(hub, self.settings, started, self.http)
         self.running = True

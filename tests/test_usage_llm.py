@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 import pytest_asyncio
 
@@ -166,3 +167,42 @@ async def test_budgets_warn_at_80_percent_once_and_then_refuse_before_calling_th
     totals = await runtime.manager.store.usage_totals("2000-01-01", "2999-12-31")
     assert {(t.agent, t.person, t.calls) for t in totals} == {("writer", "alice", 3), ("writer", "bob", 1),
                                                              ("cheap", "bob", 2)}
+
+
+async def test_admins_read_usage_per_agent_person_and_day_as_json_and_csv(runtime: ServerRuntime) -> None:
+    async with client(runtime, "alice") as alice, client(runtime, "bob") as bob:
+        await ask(alice, "writer")
+        await ask(alice, "writer")
+        await ask(bob, "cheap")
+        async with ChatTestClient(runtime.url, "root", issue_token(SECRET, "root", "admin")):
+            pass  # the admin's account exists now
+    today = datetime.now(UTC).date().isoformat()
+    url = f"http://127.0.0.1:{runtime.port}/api/admin/usage"
+    admin = {"Authorization": f"Bearer {issue_token(SECRET, 'root', 'admin')}"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for path in ("", ".csv"):
+            refused = await http.get(url + path, headers={"Authorization": f"Bearer {issue_token(SECRET, 'alice', 'developer')}"})
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+            assert (await http.get(url + path)).status_code == 401
+
+        report = (await http.get(url, headers=admin)).json()
+        assert report["to"] == today and len(report["rows"]) == 2
+        assert {(r["day"], r["agent"], r["person"], r["calls"], r["totalTokens"]) for r in report["rows"]} == {
+            (today, "writer", "alice", 2, 2400), (today, "cheap", "bob", 1, 1200)}
+        assert [(a["agent"], a["costUsd"]) for a in report["agents"]] == [
+            ("cheap", pytest.approx(CALL_COST)), ("writer", pytest.approx(2 * CALL_COST))]
+        assert [(p["person"], p["totalTokens"]) for p in report["people"]] == [("alice", 2400), ("bob", 1200)]
+
+        empty = await http.get(url, params={"from": "2001-01-01", "to": "2001-01-02"}, headers=admin)
+        assert empty.json()["rows"] == []
+        for bad in ({"from": "yesterday"}, {"from": "2026-03-05", "to": "2026-03-01"}, {"from": "2000-01-01"}):
+            wrong = await http.get(url, params=bad, headers=admin)
+            assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid_input"
+
+        exported = await http.get(url + ".csv", headers=admin)
+        assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+        assert "attachment" in exported.headers["content-disposition"]
+    lines = exported.text.splitlines()
+    assert lines[0] == ("day,agent,person,calls,input_tokens,output_tokens,cached_input_tokens,reasoning_tokens,"
+                        "total_tokens,cost_usd")
+    assert f"{today},writer,alice,2,2000,400,800,100,2400,{2 * CALL_COST:.8f}" in lines
