@@ -141,6 +141,8 @@ def to_message(
 
 def cost_label(cost: float) -> str:
     """``$1.25``; small amounts keep their digits (``$0.0016``); less than a millionth of a dollar is ``<$0.000001``."""
+    if cost == 0:
+        return "$0"
     if cost >= 0.01:
         return f"${cost:,.2f}"
     shown = f"{cost:.6f}".rstrip("0").rstrip(".")
