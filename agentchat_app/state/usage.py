@@ -14,7 +14,8 @@ __all__ = ["UsageMixin"]
 
 
 class UsageMixin(rx.State, mixin=True):
-    usage_report: dict[str, Any] = {}
+    _usage_report: dict[str, Any] = {}
+    """The last report from the server (kept on the backend; the page gets points and rows)."""
     usage_points: list[dict[str, Any]] = []
     usage_series: list[view.Series] = []
     usage_rows: list[view.UsageRow] = []
@@ -23,12 +24,12 @@ class UsageMixin(rx.State, mixin=True):
     usage_error: str = ""
 
     def _draw_usage(self) -> None:
-        self.usage_points, self.usage_series = view.chart(self.usage_report, self.usage_by, self.usage_metric)
-        self.usage_rows = view.table_rows(self.usage_report)
+        self.usage_points, self.usage_series = view.chart(self._usage_report, self.usage_by, self.usage_metric)
+        self.usage_rows = view.table_rows(self._usage_report)
 
     async def _refresh_usage(self, token: str) -> None:
         try:
-            self.usage_report = await usage.usage_report(token)
+            self._usage_report = await usage.usage_report(token)
         except ApiError as exc:
             self.usage_error = str(exc)
             return
@@ -47,7 +48,7 @@ class UsageMixin(rx.State, mixin=True):
 
     @rx.event
     async def export_usage(self):
-        report = self.usage_report
+        report = self._usage_report
         try:
             name, text = await usage.usage_csv(await self._token(), report.get("from"), report.get("to"))  # type: ignore[attr-defined]
         except ApiError as exc:

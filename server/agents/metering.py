@@ -9,6 +9,7 @@ first token, duration) and posts the soft notice of a budget it pushed past 80 %
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -21,6 +22,8 @@ from ..store import UsageRecord
 from .base import Agent, UsageError
 
 __all__ = ["BudgetExceeded", "CallClock", "Metered", "TokenCounts", "openai_tokens"]
+
+log = logging.getLogger(__name__)
 
 
 class BudgetExceeded(UsageError):
@@ -94,5 +97,10 @@ class Metered(Agent):
                              cached_input_tokens=tokens["cached_input_tokens"] or 0,
                              reasoning_tokens=tokens["reasoning_tokens"] or 0,
                              first_token_ms=clock.first_token_ms(), duration_ms=clock.duration_ms())
-        for budget, spent in await hub.usage.record(record):
+        try:
+            crossed = await hub.usage.record(record)
+        except Exception:  # the answer matters more than its bookkeeping
+            log.exception("%s: could not record the usage of a call in run %s", self.name, run.run_id)
+            return
+        for budget, spent in crossed:
             await self.say(soft_notice_text(budget, spent), room_id=run.room_id, thread_id=run.thread_id)
