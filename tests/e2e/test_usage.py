@@ -1,18 +1,72 @@
-"""/admin → Usage in a real browser: the chart and the table of the usage ledger, per agent or
-per person, and the CSV export."""
+"""Usage in a real browser: the quiet line under an LLM agent's answer (a fake OpenAI-compatible
+endpoint streams the usage), and /admin → Usage: the chart and the table of the usage ledger, per
+agent or per person, and the CSV export."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from playwright.sync_api import expect
 
 from server.store import UsageRecord
 from tests.e2e.conftest import shot
 from server.store.sql import SqlStore
+
+
+class Model(BaseHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        usage = {"prompt_tokens": 1000, "completion_tokens": 234, "total_tokens": 1234}
+        self.wfile.write(f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': 'Counted.'}}]})}\n\n"
+                         f"data: {json.dumps({'choices': [], 'usage': usage})}\n\ndata: [DONE]\n\n".encode())
+        self.wfile.flush()
+
+
+@pytest.fixture
+def llm_agent(stack) -> Iterator[str]:
+    """The server restarted with an LLM agent on a fake endpoint; restarted without it afterwards."""
+    model = ThreadingHTTPServer(("127.0.0.1", 0), Model)
+    threading.Thread(target=model.serve_forever, daemon=True).start()
+    config = stack.workdir / "usage-agents.toml"
+    config.write_text('[[agents]]\nname = "e2e-llm"\nmodel = "gpt-e2e"\n'
+                      '[prices."gpt-e2e"]\ninput_per_million = 1.0\noutput_per_million = 4.0\n')
+    saved = {k: stack.env.get(k) for k in ("AGENTCHAT_AGENTS_CONFIG", "AGENTCHAT_LLM_BASE_URL")}
+    stack.env.update({"AGENTCHAT_AGENTS_CONFIG": str(config),
+                      "AGENTCHAT_LLM_BASE_URL": f"http://127.0.0.1:{model.server_address[1]}/v1"})
+    stack.restart_server(pause=0.3)
+    try:
+        yield "e2e-llm"
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                stack.env.pop(key, None)
+            else:
+                stack.env[key] = value
+        stack.restart_server(pause=0.3)
+        model.shutdown()
+        model.server_close()
+
+
+def test_an_answer_shows_its_tokens_cost_and_model_quietly(llm_agent, people) -> None:
+    ann = people("ann")
+    ann.send(f"@{llm_agent} count my words")
+    answer = ann.page.locator(f'.message[data-sender="{llm_agent}"]', has_text="Counted.").last
+    expect(answer.locator(".answer-usage")).to_have_text("1,234 tokens · $0.001936 · gpt-e2e")
 
 
 def seed_usage(data_dir: str) -> None:
