@@ -8,6 +8,8 @@ high-level ``Client``) as any MCP host would use them.
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,10 +18,11 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
+import redis
+from agentchat_client.protocol import Role
 from mcp import Client, ClientSession, MCPError
 from mcp.client.streamable_http import streamable_http_client
 
-from agentchat_client.protocol import Role
 from server.mcp_server.tools import ToolRefused, check_arguments, message_item, tools_for
 from tests.support import ServerProcess, connect_as, token
 
@@ -74,6 +77,14 @@ async def refused(session: ClientSession, tool: str, **arguments: Any) -> str:
 
 async def tool_names(session: ClientSession) -> set[str]:
     return {tool.name for tool in (await session.list_tools()).tools}
+
+
+async def room_named(client: Any, name: str) -> str:
+    """The id of the room called ``name``, from the ``room`` events the client receives."""
+    while True:
+        room = (await client.expect("room"))["room"]
+        if room["name"] == name:
+            return str(room["roomId"])
 
 
 # --- the pure decisions ----------------------------------------------------------------------
@@ -221,12 +232,10 @@ async def test_a_private_room_and_a_dm_are_invisible_to_a_non_member(chat: Serve
     bob = await connect_as(chat.url, "bob")
     mallory = await connect_as(chat.url, "mallory")
     await alice.send("room_create", {"name": "Secret plans", "kind": "private", "members": ["bob"]})
-    room_id = (await alice.expect("room", timeout=20))["room"]["roomId"]
+    room_id = await room_named(alice, "Secret plans")
     secret = await alice.say("the launch code is swordfish", roomId=room_id)
     await alice.send("dm_open", {"userId": "bob"})
-    dm_id = (await alice.expect("room"))["room"]["roomId"]
-    while dm_id == room_id:
-        dm_id = (await alice.expect("room"))["room"]["roomId"]
+    dm_id = await room_named(alice, "alice and bob")
     await alice.say("swordfish between us", roomId=dm_id)
     await alice.say("swordfish is a film", roomId="general")
 
@@ -256,3 +265,51 @@ async def test_a_private_room_and_a_dm_are_invisible_to_a_non_member(chat: Serve
     assert not [f for f in await mallory.quiet(0.5) if f.get("data", {}).get("roomId") in (room_id, dm_id)]
     for client in (alice, bob, mallory):
         await client.close()
+
+
+# --- two processes, one chat -------------------------------------------------------------------
+
+@pytest.fixture()
+def pair(tmp_path: Path, pg_url: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two processes on one PostgreSQL database and one Redis (A hosts the agents)."""
+    url = os.environ.get("AGENTCHAT_TEST_REDIS", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis is not reachable at {url} ({exc})")
+    prefix = "agentchat_test_" + uuid.uuid4().hex[:10]
+    common = {"AGENTCHAT_DATABASE_URL": pg_url, "AGENTCHAT_REDIS_URL": url, "AGENTCHAT_REDIS_PREFIX": prefix,
+              "AGENTCHAT_RESPONSE_DELAY_SECONDS": "0", "AGENTCHAT_MAX_MESSAGES_PER_HOUR": "100000"}
+    a = ServerProcess(tmp_path / "a", AGENTCHAT_AGENT_HOST="true", **common)
+    b = ServerProcess(tmp_path / "b", AGENTCHAT_AGENT_HOST="false", **common)
+    try:
+        yield a.start(), b.start()
+    finally:
+        for proc in (a, b):
+            proc.stop()
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+async def test_across_two_processes_a_post_on_one_reaches_the_other_and_rooms_hold(
+        pair: tuple[ServerProcess, ServerProcess]) -> None:
+    a, b = pair
+    alice = await connect_as(a.url, "alice")
+    carol = await connect_as(b.url, "carol")  # carol's account exists from here on
+    await alice.send("room_create", {"name": "Inner circle", "kind": "private", "members": ["carol"]})
+    room_id = await room_named(alice, "Inner circle")
+    async with mcp_session(b, token("carol")) as tools:
+        asked = (await call(tools, "post_message", text="@helper what can you do?"))["posted"]
+        await alice.expect("message", id=asked["id"], sender="carol")
+        answer = await alice.expect("agent_response", sender="helper", replyTo=asked["id"])  # hosted on A
+        inner = (await call(tools, "post_message", text="just us", roomId=room_id))["posted"]
+        await alice.expect("message", id=inner["id"], roomId=room_id)
+        assert answer["id"] in {m["id"] for m in (await call(tools, "read_messages", limit=5))["messages"]}
+    async with mcp_session(b, token("mallory")) as spy:
+        assert "FORBIDDEN" in await refused(spy, "read_messages", roomId=room_id)
+        assert not (await call(spy, "search_messages", query="just us"))["messages"]
+    await alice.close()
+    await carol.close()
