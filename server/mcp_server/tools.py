@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from agentchat_client.protocol import GENERAL, MemberInfo, Role
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from agentchat_client.protocol import GENERAL, MAX_SAFE_INT, MemberInfo, Role, RoomId
+from agentchat_client.protocol.client_frames import Text
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core.rooms import Room
 
@@ -39,14 +40,8 @@ class ToolRefused(Exception):
     """A call that cannot be done as asked; the text goes back to the caller as a tool error."""
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-RoomId = Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
-MessageId = Annotated[int, Field(ge=1, le=2**53 - 1)]
+MessageId = Annotated[int, Field(ge=1, le=MAX_SAFE_INT)]
+"""Not strict, unlike the socket's: a model that writes an id as "42" is understood."""
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 
 
@@ -56,7 +51,7 @@ class _Args(BaseModel):
 
 
 class SearchArgs(_Args):
-    query: Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_no_nul)] = Field(
+    query: Annotated[Text, Field(min_length=1, max_length=200)] = Field(
         description="Words to find; a message matches when it contains every word.")
     roomId: RoomId | None = Field(None, description="Only this room; omitted: every room you can read.")
     limit: Limit = Field(DEFAULT_LIMIT, description=f"At most this many messages, newest first (1 to {MAX_LIMIT}).")
@@ -71,7 +66,7 @@ class ReadArgs(_Args):
 
 
 class PostArgs(_Args):
-    text: Annotated[StrictStr, Field(min_length=1), AfterValidator(_no_nul)] = Field(
+    text: Annotated[Text, Field(min_length=1)] = Field(
         description="The message (Markdown; @name mentions someone, and wakes a mentioned agent).")
     roomId: RoomId = Field(GENERAL, description="The room to post in (default: general); you must be a member.")
     replyTo: MessageId | None = Field(None, description="The id of a message of the same room this answers.")
@@ -126,7 +121,8 @@ def tools_for(role: Role) -> tuple[ToolSpec, ...]:
 
 
 def validation_text(error: ValidationError) -> str:
-    """A pydantic error as one line a model can act on: ``limit: must be ≤ 100; text: required``."""
+    """A pydantic error as one line a model can act on, e.g.
+    ``limit: Input should be less than or equal to 100; colour: unknown argument``."""
     parts = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "arguments"
