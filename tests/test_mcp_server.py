@@ -313,3 +313,19 @@ async def test_across_two_processes_a_post_on_one_reaches_the_other_and_rooms_ho
         assert not (await call(spy, "search_messages", query="just us"))["messages"]
     await alice.close()
     await carol.close()
+
+
+async def test_posting_over_mcp_is_rate_limited_like_the_socket(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "slow", AGENTCHAT_AGENTS_ENABLED="false",
+                           AGENTCHAT_RESPONSE_DELAY_SECONDS="60").start()
+    try:
+        async with mcp_session(server, token("fast")) as fast:
+            await call(fast, "post_message", text="one")
+            text = await refused(fast, "post_message", text="two")
+            assert text.startswith("RATE_LIMITED: Too many messages; try again in")
+            assert "MESSAGE_TOO_LONG" in await refused(fast, "post_message", text="x" * 9000)
+        async with mcp_session(server, token("bot", "agent")) as bot:  # agents are not rate-limited
+            for n in range(3):
+                await call(bot, "post_message", text=f"beep {n}")
+    finally:
+        server.stop()
