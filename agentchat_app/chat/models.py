@@ -64,6 +64,8 @@ class ChatMessage:
     """Same sender as the message before, within a few minutes: no name or avatar (``chat/timeline.py``)."""
     day_label: str = ""
     """"Today", "Yesterday", a date: set on the first message of each day (``chat/timeline.py``)."""
+    usage_label: str = ""
+    """What the answer's model calls used and cost ("1,234 tokens · $0.0021 · gpt-x"), or ""."""
 
 
 @dataclasses.dataclass
