@@ -37,6 +37,10 @@
         active = (active + (event.key === "ArrowDown" ? 1 : list.length - 1)) % list.length;
         showActive(list);
       } else if ((event.key === "Enter" && !event.shiftKey) || event.key === "Tab") {
+        var typed = /(?:^|\s)@([A-Za-z0-9_-]*)$/.exec(composer() ? composer().value : "");
+        if (event.key === "Enter" && typed && "@" + typed[1] === list[active].textContent) {
+          return;  // the whole name is typed already: Enter sends, as it would without the list
+        }
         list[active].click();
         active = 0;
       } else { return; }

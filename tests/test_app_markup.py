@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentchat_app.chat.markup import to_markdown
+from agentchat_app.chat.markup import needs_markdown, to_markdown
 
 
 def test_a_typed_line_break_stays_a_line_break():
@@ -32,3 +32,11 @@ def test_tables_lists_and_quotes_keep_their_shape():
     assert to_markdown(table, "me").replace("  \n", "\n") == table
     assert to_markdown("- one\n- two", "me") == "- one  \n- two"
     assert to_markdown("> quoted\n> more", "me") == "> quoted  \n> more"
+
+
+def test_plain_words_skip_the_markdown_renderer():
+    for plain in ("hello @bob, see you at 3", "3-4 people", "a - b", "50% done!", "<3"[1:]):
+        assert not needs_markdown(plain), plain
+    for rich in ("**bold**", "`x`", "a\nb", "https://x.example", "www.x.example", "- item", "1. first",
+                 "> quote", "| a | b |", "# title", "<script>", "&amp;", "[x](y)", "snake_case"):
+        assert needs_markdown(rich), rich

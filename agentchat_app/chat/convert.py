@@ -11,7 +11,7 @@ from typing import Any
 
 from agentchat_client.protocol import MENTION_RE
 
-from .markup import to_markdown
+from .markup import needs_markdown, to_markdown
 from .models import AttachmentView, ChatMessage, Member, Question, Segment
 from .preview import preview_kind
 
@@ -131,6 +131,7 @@ def to_message(
         and not ((is_agent_response or sender in agents) and quoted is not None and quoted.sender == me),
         segments=segments(text, me),
         markdown=to_markdown(text, me),
+        rich=needs_markdown(text),
         reply_to=reply_to or 0,
         reply_sender=quoted.sender if quoted else "",
         reply_excerpt=excerpt(quoted.text) if quoted else ("" if not reply_to else "an earlier message"),

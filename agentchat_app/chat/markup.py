@@ -18,12 +18,21 @@ import re
 
 from agentchat_client.protocol import MENTION_RE
 
-__all__ = ["to_markdown", "MENTION_HREF", "MENTION_ME_HREF"]
+__all__ = ["to_markdown", "needs_markdown", "MENTION_HREF", "MENTION_ME_HREF"]
 
 MENTION_HREF = "#mention-"
 MENTION_ME_HREF = "#mention-me-"
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _INLINE_CODE = re.compile(r"(`+)(?:.+?)\1", re.DOTALL)
+_MARKUP = re.compile(r"[*_`\[\]#|~\\&<\n]|://|www\.|^\s{0,3}(?:[-+>]|\d+[.)])\s")
+"""What could make Markdown differ from the plain text: emphasis, code, links, headings, tables,
+line breaks, entities, URLs, and lists or quotes (which only start a line)."""
+
+
+def needs_markdown(text: str) -> bool:
+    """False for plain words (most chat lines): they are shown as text and mention runs, which
+    costs the browser far less than a Markdown renderer per message."""
+    return _MARKUP.search(text) is not None
 
 
 def to_markdown(text: str, me: str) -> str:

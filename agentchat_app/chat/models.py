@@ -60,6 +60,8 @@ class ChatMessage:
     """The run this agent answer ends: its steps and tool calls show under it."""
     markdown: str = ""
     """``text`` as the Markdown to render (``chat/markup.py``): hard line breaks, mention links."""
+    rich: bool = False
+    """The text has Markdown in it; plain text is shown as ``segments`` (cheaper to render)."""
     continued: bool = False
     """Same sender as the message before, within a few minutes: no name or avatar (``chat/timeline.py``)."""
     day_label: str = ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..chat.models import ChatMessage
+from ..chat.models import ChatMessage, Segment
 from ..state.chat import ChatState
 from .attachments import attachment
 from .common import avatar
@@ -29,6 +29,29 @@ def _quote(message: ChatMessage) -> rx.Component:
         justify="start",
         max_width="100%",
         overflow="hidden",
+    )
+
+
+def _segment(segment: Segment) -> rx.Component:
+    return rx.cond(
+        segment.kind == "text",
+        rx.text.span(segment.text),
+        rx.text.span(
+            segment.text,
+            class_name=rx.cond(segment.kind == "mention_me", "mention mention-me", "mention"),
+        ),
+    )
+
+
+def _plain_text(message: ChatMessage) -> rx.Component:
+    """Words and mentions as text nodes: a message without Markdown in it (``ChatMessage.rich``)."""
+    return rx.text(
+        rx.foreach(message.segments, _segment),
+        as_="div",
+        size="2",
+        class_name="message-text rich-text",
+        white_space="pre-wrap",
+        word_break="break-word",
     )
 
 
@@ -71,7 +94,11 @@ def _entry(message: ChatMessage) -> rx.Component:
                 class_name="message-actions",
             ),
             rx.cond(message.reply_to > 0, _quote(message)),
-            rich_text(rx.cond(message.streaming, message.text, message.markdown), agent=message.is_agent),
+            rx.cond(
+                message.streaming | message.rich,
+                rich_text(rx.cond(message.streaming, message.text, message.markdown), agent=message.is_agent),
+                _plain_text(message),
+            ),
             rx.cond(
                 message.attachments.length() > 0,
                 rx.hstack(rx.foreach(message.attachments, attachment), wrap="wrap", spacing="2", align="start"),
