@@ -107,3 +107,18 @@ def test_tokens_are_encrypted_at_rest_and_listed_masked(tmp_path: Path) -> None:
         tokens.set("alice", "github", "two\nlines")
     assert tokens.clear("alice", "github") and not tokens.clear("alice", "github")
     assert tokens.listing("alice") == [] and tokens.get("alice", "github") is None
+
+
+@pytest.mark.asyncio
+async def test_a_person_without_a_token_gets_a_note_when_the_server_lists_nothing(tmp_path: Path) -> None:
+    from server.agents.mcp_sessions import McpLink, McpToolbox
+    from server.agents.mcp_tools import missing_token_message
+    from server.core.mcp_servers import McpServerSpec
+
+    spec = McpServerSpec("tracker", url="http://127.0.0.1:9/mcp", per_user=True)
+    toolbox = McpToolbox([spec])
+    toolbox.links = [McpLink(spec, ToolTokens(tmp_path))]
+    toolbox.links[0].listed.set()  # listed nothing without a token
+    tools, notes = await toolbox.tools_for("carol")
+    assert tools == [] and notes == [missing_token_message("carol", "tracker")]
+    assert "Add one on the Settings page (/settings)" in notes[0]

@@ -25,6 +25,7 @@ from agentchat_client.runs import Tool
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.client.subscriptions import ListenNotSupportedError
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from ..accounts.tool_tokens import ToolTokens
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0)
 """Pauses before reconnecting a shared server that failed (the last one repeats)."""
 MAX_PAGES = 20
+START_WAIT_SECONDS = 10.0
+"""The most an agent's start waits for a server's first listing (a slower one is waited for by
+the first question instead, up to its ``timeout``), so a hanging server cannot hold up the chat."""
 
 
 class McpCallError(Exception):
@@ -118,8 +122,11 @@ class McpLink:
             self._task = asyncio.create_task(self._list_once(), name=f"mcp-list-{self.name}")
         else:
             self._task = asyncio.create_task(self._keep(), name=f"mcp-{self.name}")
+        await self._wait_listed(min(self.spec.timeout, START_WAIT_SECONDS))
+
+    async def _wait_listed(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.spec.timeout):
+            async with asyncio.timeout(seconds):
                 await self.listed.wait()
 
     async def stop(self) -> None:
@@ -174,9 +181,8 @@ class McpLink:
                 async for _event in subscription:
                     await self._refresh(client)
             return
-        except (RuntimeError, TimeoutError) as exc:  # an older server: notifications come unasked
-            if type(exc).__name__ not in ("ListenNotSupportedError", "TimeoutError"):
-                raise
+        except ListenNotSupportedError:  # a server before 2026-07-28: notifications come unasked
+            pass
         while True:
             await self._changed.wait()
             self._changed.clear()
@@ -198,6 +204,7 @@ class McpLink:
         """The tools to offer for ``user``'s question: a per-user server lists them with their token."""
         token = self.token_for(user)
         if not self.spec.per_user or token is None:
+            await self._wait_listed(self.spec.timeout)
             return list(self.tools)
         try:
             async with asyncio.timeout(self.spec.timeout), open_client(self.spec, token) as client:
