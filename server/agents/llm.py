@@ -4,11 +4,11 @@ Each answer is a run the room can watch: the model's reasoning (when it sends an
 ``REASONING_*`` events, its answer as a streamed text message, and the tools it calls (the
 endpoint's streamed ``tool_calls``) as ``TOOL_CALL_START`` / ``ARGS`` / ``END``; each call then
 goes through its policy (``ask`` waits for the room's approval), runs, and its
-``TOOL_CALL_RESULT`` goes back to the model, for up to ``max_tool_rounds`` rounds.  The tools are
-the config's Python functions and the tools of the agent's MCP servers (``mcp_sessions``).  Clients of the
+``TOOL_CALL_RESULT`` goes back to the model, for up to ``max_tool_rounds`` rounds.  Clients of the
 original protocol see the text as ``agent_stream`` deltas and the final ``agent_response`` (the
 one that is stored), as before.  The recent conversation is sent as context, each person's line
-prefixed with their name.
+prefixed with their name.  The tools are the config's Python functions and the tools of the
+agent's MCP servers (``mcp_sessions``), offered per question.
 """
 
 from __future__ import annotations
