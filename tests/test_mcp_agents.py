@@ -144,6 +144,11 @@ url = "{mcp_url}"
 per_user = true
 description = "The test server, with your own token"
 
+[mcp_servers.remote_slow]
+url = "{mcp_url}"
+per_user = true
+timeout = 2
+
 [mcp_servers.gone]
 command = "/nonexistent/mcp-server"
 timeout = 5
@@ -172,6 +177,11 @@ mcp_servers = ["remote"]
 name = "sloth"
 model = "slow"
 mcp_servers = ["shared"]
+
+[[agents]]
+name = "sloth2"
+model = "slow"
+mcp_servers = ["remote_slow"]
 
 [[agents]]
 name = "adder"
@@ -299,6 +309,22 @@ async def test_a_slow_server_gives_a_failed_step_and_the_agent_still_answers(run
 
 
 @pytest.mark.asyncio
+async def test_a_slow_per_user_server_gives_a_failed_step_too(runtime: ServerRuntime) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.port}", timeout=20) as http:
+        saved = await http.put("/api/me/mcp-tokens/remote_slow", json={"token": "alice-slow-token"},
+                               headers={"Authorization": f"Bearer {token('alice')}"})
+        assert saved.status_code == 200
+    async with ChatTestClient(runtime.url, "alice", token("alice")) as alice:
+        answer = await answer_to(alice, "@sloth2 take your time", "sloth2")
+        steps = tool_steps(alice, answer["runId"])
+        assert steps["result"] == "Error: McpCallError: The MCP server 'remote_slow' did not answer slow within 2 s."
+        again = await answer_to(alice, "@sloth2 once more", "sloth2")
+        assert again["text"] == answer["text"]
+    slow_calls = [c for c in mcp_server_app.CALLS if c["tool"] == "slow"]
+    assert [c["authorization"] for c in slow_calls] == ["Bearer alice-slow-token"] * 2
+
+
+@pytest.mark.asyncio
 async def test_a_dead_server_gives_a_failed_step_and_the_agent_still_answers(
         runtime: ServerRuntime, mcp_http: McpHttpServer) -> None:
     mcp_http.stop()
@@ -340,9 +366,10 @@ async def test_the_settings_api_never_returns_a_stored_token(runtime: ServerRunt
     alice = {"Authorization": f"Bearer {token('alice')}"}
     async with httpx.AsyncClient(base_url=base, timeout=20) as http:
         listed = (await http.get("/api/me/mcp-tokens", headers=alice)).json()
-        assert listed == {"servers": [{"name": "remote", "description": "The test server, with your own token",
-                                       "url": listed["servers"][0]["url"], "hasToken": False, "hint": None,
-                                       "updatedAt": None}]}
+        assert [server["name"] for server in listed["servers"]] == ["remote", "remote_slow"], "the per-user ones"
+        assert listed["servers"][0] == {"name": "remote", "description": "The test server, with your own token",
+                                        "url": listed["servers"][0]["url"], "hasToken": False, "hint": None,
+                                        "updatedAt": None}
         saved = await http.put("/api/me/mcp-tokens/remote", json={"token": secret}, headers=alice)
         assert saved.status_code == 200 and secret not in saved.text and saved.json()["hint"] == "••••0123"
         listed = await http.get("/api/me/mcp-tokens", headers=alice)

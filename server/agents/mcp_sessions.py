@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0)
 """Pauses before reconnecting a shared server that failed (the last one repeats)."""
 MAX_PAGES = 20
+STOP_SECONDS = 10.0
 START_WAIT_SECONDS = 10.0
 """The most an agent's start waits for a server's first listing (a slower one is waited for by
 the first question instead, up to its ``timeout``), so a hanging server cannot hold up the chat."""
@@ -107,6 +108,7 @@ class McpLink:
         self._client: Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
+        self._stopping = False
 
     @property
     def name(self) -> str:
@@ -130,11 +132,13 @@ class McpLink:
                 await self.listed.wait()
 
     async def stop(self) -> None:
+        self._stopping = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            done, _ = await asyncio.wait({task}, timeout=STOP_SECONDS)
+            if not done:
+                log.warning("MCP server %s did not close within %g s", self.name, STOP_SECONDS)
 
     async def _list_once(self) -> None:
         """A per-user server's catalog, if it lists its tools without a person's token."""
@@ -152,7 +156,7 @@ class McpLink:
 
     async def _keep(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 async with AsyncExitStack() as stack:
                     async with asyncio.timeout(self.spec.timeout):
@@ -166,6 +170,8 @@ class McpLink:
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # noqa: BLE001 - a broken server must not take the agent down
+                if self._stopping:
+                    return
                 self.error = _describe(exc)
                 log.warning("MCP server %s failed: %s", self.name, self.error)
             finally:
