@@ -188,8 +188,8 @@ name = "adder"
 model = "add"
 mcp_servers = ["shared"]
 
-[tool_policies.cleaner]
-delete_file = {{ policy = "ask", approve = "requester" }}
+[tool_policies.learner]
+learn_trick = "allow"
 """
 
 
@@ -245,11 +245,12 @@ async def test_a_mention_calls_the_stdio_servers_tool_and_answers_with_its_resul
 
 
 @pytest.mark.asyncio
-async def test_a_destructive_tool_waits_for_an_approval(runtime: ServerRuntime) -> None:
+async def test_a_destructive_tool_waits_for_an_approval_by_default(runtime: ServerRuntime) -> None:
     async with ChatTestClient(runtime.url, "alice", token("alice")) as alice:
         sent = await alice.say("@cleaner delete the report")
         request = await alice.expect(MessageType.APPROVAL_REQUEST, requestedBy="cleaner", timeout=60)
         assert request["tool"] == "delete_file" and request["args"] == {"path": "/tmp/report.txt"}
+        assert request["to"] == {"role": "developer", "quorum": 1}, "no policy in the config: destructiveHint asks"
         assert not alice.matching(MessageType.AGENT_RESPONSE, sender="cleaner")
         await alice.send(MessageType.APPROVAL_DECISION, {"approvalId": request["approvalId"], "decision": "approve"})
         answer = await alice.expect(MessageType.AGENT_RESPONSE, sender="cleaner", replyTo=sent["id"], timeout=60)

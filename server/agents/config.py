@@ -87,7 +87,7 @@ def parse_tool_policies(data: Any, where: str = "agents config") -> dict[str, Po
 
 def parse_agents(data: Any, settings: Settings, where: str = "agents config") -> list[Agent | TelegramAgent]:
     entries = data.get("agents") if isinstance(data, dict) else data
-    if entries is None and isinstance(data, dict) and ({"tool_policies", "mcp_servers"} & set(data)):
+    if entries is None and isinstance(data, dict) and ({"tool_policies", "mcp_servers", "mcpServers"} & set(data)):
         entries = []  # a file that only sets tool policies (for the built-in agents)
     servers = mcp_servers_of(data, where)
     if not isinstance(entries, list):
