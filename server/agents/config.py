@@ -88,7 +88,7 @@ def parse_tool_policies(data: Any, where: str = "agents config") -> dict[str, Po
 def parse_agents(data: Any, settings: Settings, where: str = "agents config") -> list[Agent | TelegramAgent]:
     entries = data.get("agents") if isinstance(data, dict) else data
     if entries is None and isinstance(data, dict) and ({"tool_policies", "mcp_servers", "mcpServers"} & set(data)):
-        entries = []  # a file that only sets tool policies (for the built-in agents)
+        entries = []  # a file that only sets tool policies or MCP servers (no agents of its own)
     servers = mcp_servers_of(data, where)
     if not isinstance(entries, list):
         raise ConfigError(f"{where}: expected a list of agents (TOML: [[agents]] tables; JSON: {{\"agents\": [...]}})")

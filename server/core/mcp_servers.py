@@ -73,7 +73,8 @@ def _one(name: str, entry: Any, where: str) -> McpServerSpec:
     if command is not None and "headers" in entry:
         raise ValueError(f"{where}: 'headers' are for HTTP servers ('url'); a stdio server takes 'env'")
     if url is not None and ("env" in entry or "args" in entry or "cwd" in entry):
-        raise ValueError(f"{where}: 'env', 'args' and 'cwd' are for stdio servers ('command'); an HTTP server takes 'headers'")
+        raise ValueError(f"{where}: 'env', 'args' and 'cwd' are for stdio servers ('command'); "
+                         "an HTTP server takes 'headers'")
     per_user = entry.get("per_user", False)
     if not isinstance(per_user, bool):
         raise ValueError(f"{where}: 'per_user' is true or false")
