@@ -68,7 +68,10 @@ def build() -> MCPServer:
             return "ta-da"
 
         server.add_tool(trick, annotations=ToolAnnotations(read_only_hint=True))
-        await ctx.notify_tools_changed()
+        if ctx.protocol_version and ctx.protocol_version >= "2026":
+            await ctx.notify_tools_changed()  # to subscriptions/listen streams
+        else:
+            await ctx.session.send_tool_list_changed()  # an initialize-era session: a plain notification
         return "learned trick"
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True))

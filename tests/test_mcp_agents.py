@@ -388,3 +388,41 @@ async def test_the_settings_api_never_returns_a_stored_token(runtime: ServerRunt
         cleared = await http.delete("/api/me/mcp-tokens/remote", headers=alice)
         assert cleared.json()["hasToken"] is False
         assert (await http.get("/api/me/mcp-tokens", headers=alice)).json()["servers"][0]["hasToken"] is False
+
+
+@pytest_asyncio.fixture
+async def legacy_runtime(tmp_path: Path, model_url: str,
+                         monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ServerRuntime]:
+    """An agent whose MCP session uses the initialize handshake, as with servers before 2026-07-28."""
+    from server.agents import mcp_sessions
+
+    monkeypatch.setattr(mcp_sessions, "CONNECT_MODE", "legacy")
+    config = tmp_path / "agents.toml"
+    config.write_text(f'[mcp_servers.local]\ncommand = {json.dumps(sys.executable)}\n'
+                      f'args = ["-m", "tests.mcp_server_app"]\ncwd = {json.dumps(str(ROOT))}\n'
+                      '[[agents]]\nname = "learner"\nmodel = "learn_trick"\nmcp_servers = ["local"]\n')
+    settings = Settings(port=0, data_dir=tmp_path, jwt_secret=SECRET, response_delay_seconds=0,
+                        upload_dir=tmp_path / "uploads", agents_config=config, llm_base_url=model_url,
+                        builtin_agents=[])
+    rt = ServerRuntime(settings)
+    await rt.start()
+    try:
+        yield rt
+    finally:
+        await rt.stop()
+
+
+@pytest.mark.asyncio
+async def test_an_older_server_tells_of_new_tools_with_a_plain_notification(legacy_runtime: ServerRuntime) -> None:
+    agent = legacy_runtime.agents.agents["learner"]
+    assert isinstance(agent, LLMAgent) and agent.mcp is not None
+    link = agent.mcp.links[0]
+    assert link._client is not None and not link._client.protocol_version.startswith("2026")
+    async with ChatTestClient(legacy_runtime.url, "alice", token("alice")) as alice:
+        answer = await answer_to(alice, "@learner learn something", "learner")
+    assert answer["text"] == "Result: learned trick"
+    for _ in range(600):
+        if "trick" in [t.name for t in link.tools]:
+            break
+        await asyncio.sleep(0.05)
+    assert "trick" in [t.name for t in link.tools] and link.refreshes == 1

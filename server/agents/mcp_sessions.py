@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0)
 """Pauses before reconnecting a shared server that failed (the last one repeats)."""
 MAX_PAGES = 20
+CONNECT_MODE = "auto"
+"""``mcp.Client``'s negotiation: ``auto`` speaks 2026-07-28 to servers that offer it and falls back to
+the initialize handshake (``legacy``) for older ones."""
+PING_SECONDS = 30.0
+"""A session to an older server (no ``subscriptions/listen``) is pinged this often when quiet, so
+one that went away is noticed and reconnected."""
 STOP_SECONDS = 10.0
 START_WAIT_SECONDS = 10.0
 """The most an agent's start waits for a server's first listing (a slower one is waited for by
@@ -71,7 +77,7 @@ async def open_client(spec: McpServerSpec, token: str | None = None,
                 on_message(message)
 
         client = Client(target, message_handler=handler, read_timeout_seconds=spec.timeout, cache=None,
-                        client_info=mcp_types.Implementation(name="agentchat", version="1"))
+                        mode=CONNECT_MODE, client_info=mcp_types.Implementation(name="agentchat", version="1"))
         yield await stack.enter_async_context(client)
 
 
@@ -190,7 +196,13 @@ class McpLink:
         except ListenNotSupportedError:  # a server before 2026-07-28: notifications come unasked
             pass
         while True:
-            await self._changed.wait()
+            try:
+                async with asyncio.timeout(PING_SECONDS):
+                    await self._changed.wait()
+            except TimeoutError:
+                async with asyncio.timeout(self.spec.timeout):
+                    await client.send_ping()  # fails (and reconnects) once the server is gone
+                continue
             self._changed.clear()
             await self._refresh(client)
 
