@@ -28,6 +28,7 @@ from .http import ApiContext, HttpLayer, build_app
 from .http.runs import run_routes
 from .http.usage import usage_routes
 from .hub import AccountsAuthenticator, Hub, StopCallback
+from .mcp_server import McpEndpoint
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
 from agentchat_client.protocol import GENERAL, AgentState, MessageType, ProtocolError
 from .serialize import StoredEvents
@@ -63,6 +64,7 @@ class WebSocketManager:
         self.hub: Hub | None = None
         self.accounts: AccountService | None = None
         self.http: HttpLayer | None = None
+        self.mcp: McpEndpoint | None = None
         self._store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pool = ThreadPoolExecutor(16, thread_name_prefix="agent-handler")
@@ -245,9 +247,10 @@ class WebSocketManager:
         started = time.monotonic()
         assert self.accounts is not None
         context = ApiContext(self.accounts, self.store, self.settings, hub.stats, started)
-        routes = [*run_routes(hub.runs, self.accounts, self.store), *usage_routes(context)]
-        self.http = HttpLayer(build_app(context, routes),
-                              trusted_proxies=self.settings.trusted_proxies)
+        self.mcp = McpEndpoint(hub, self.accounts)
+        await self.mcp.start()
+        routes = [*run_routes(hub.runs, self.accounts, self.store), *usage_routes(context), *self.mcp.routes()]
+        self.http = HttpLayer(build_app(context, routes), trusted_proxies=self.settings.trusted_proxies)
         self.server = await serve_hub(hub, self.settings, started, self.http)
         self.running = True
         log.info("AgentChat server listening on %s (database: %s)", self.url, self.store.describe()["backend"])
@@ -262,6 +265,8 @@ class WebSocketManager:
             self.server.close(close_connections=False)
         if self.http is not None:
             await self.http.shutdown()
+        if self.mcp is not None:
+            await self.mcp.stop()
         await self.store.flush()  # accepted messages are stored and broadcast before we close
         await hub.close_all(1001, "server shutting down")
         if self.server is not None:
@@ -275,6 +280,7 @@ class WebSocketManager:
         self.hub = None
         self.server = None
         self.http = None
+        self.mcp = None
         log.info("AgentChat server stopped")
 
     # handler dispatch -----------------------------------------------------------------------------
