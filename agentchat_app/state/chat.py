@@ -26,12 +26,13 @@ from ..chat.window import split_for_display
 from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
+from .rooms import RoomsMixin
 from .runs import RunsMixin
 
 __all__ = ["ChatState", "ALL_FIELDS"]
 
 ALL_FIELDS = {"messages", "streams", "members", "typing", "questions", "connection", "error", "role", "runs",
-              "approvals"}
+              "approvals", "rooms", "thread"}
 HISTORY_PAGE = 50
 TYPING_EVERY_SECONDS = 2.0
 MAX_SUGGESTIONS = 6
@@ -40,7 +41,7 @@ MAX_PENDING_FILES = 10
 log = logging.getLogger(__name__)
 
 
-class ChatState(RunsMixin, AuthState):
+class ChatState(RoomsMixin, RunsMixin, AuthState):
     messages: list[ChatMessage] = []
     """The older, stable part of the window (changes once every few dozen messages)."""
     recent: list[ChatMessage] = []
@@ -142,12 +143,15 @@ class ChatState(RunsMixin, AuthState):
                     changes.merge(session.tick())
                 if session.runs.missing:
                     await self._ask_for_missing(session, bridge)
+                if session.rooms.outbox:
+                    await self._flush_rooms(bridge)
         finally:
             bridge.consumers -= 1
 
     def _copy(self, session: ChatSession, changes: Changes) -> None:
         fields = changes.fields
         self._copy_runs(session, fields)
+        self._copy_rooms(session, fields)
         if "messages" in fields:
             window = session.window.messages
             split = split_for_display(window)
