@@ -54,8 +54,8 @@ def message_actions(message: ChatMessage) -> rx.Component:
         rx.hstack(
             rx.cond(
                 message.thread_id == 0,
-                _action("messages-square", "Reply in thread", ChatState.open_thread(message.id),
-                        f"Reply in thread to {message.sender}"),
+                rx.box(_action("messages-square", "Reply in thread", ChatState.open_thread(message.id),
+                               f"Reply in thread to {message.sender}"), class_name="thread-action"),
             ),
             _emoji_picker(message),
             rx.cond(

@@ -29,9 +29,14 @@ def _member(member: Member) -> rx.Component:
 def _agent_mode(item: AgentModeView) -> rx.Component:
     return rx.hstack(
         rx.text(item.agent, size="2", flex_grow="1"),
-        rx.select(MODES, value=item.mode, size="1", disabled=~ChatState.can_post,
-                  on_change=lambda mode: ChatState.set_agent_mode(item.agent, mode),
-                  aria_label=f"When {item.agent} answers in this room"),
+        rx.select.root(
+            rx.select.trigger(aria_label=f"When {item.agent} answers in this room"),
+            rx.select.content(*[rx.select.item(mode, value=mode) for mode in MODES]),
+            value=item.mode,
+            size="1",
+            disabled=~ChatState.can_post,
+            on_change=lambda mode: ChatState.set_agent_mode(item.agent, mode),
+        ),
         align="center",
         width="100%",
         class_name="agent-mode",
@@ -41,10 +46,22 @@ def _agent_mode(item: AgentModeView) -> rx.Component:
 def _invite() -> rx.Component:
     return rx.cond(
         ChatState.can_post & (ChatState.room.room_id != "general") & (ChatState.room.kind != "dm"),
-        rx.hstack(
-            rx.select(ChatState.invite_candidates, placeholder="Invite someone…", size="1",
-                      on_change=ChatState.invite, aria_label="Invite someone to this room", value=""),
-            align="center",
+        rx.vstack(
+            rx.heading("Invite", size="2", as_="h3"),
+            rx.vstack(
+                rx.foreach(
+                    ChatState.invite_candidates,
+                    lambda name: rx.button(rx.icon("user-plus", size=14, aria_hidden="true"), name, size="1",
+                                           variant="ghost", on_click=ChatState.invite(name),
+                                           aria_label=f"Invite {name}"),
+                ),
+                spacing="1",
+                max_height="25vh",
+                overflow_y="auto",
+                width="100%",
+            ),
+            spacing="1",
+            width="100%",
         ),
     )
 

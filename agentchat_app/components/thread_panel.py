@@ -24,7 +24,7 @@ def thread_panel() -> rx.Component:
                 padding_top="10px",
             ),
             rx.box(
-                message_item(ChatState.thread_root),
+                rx.box(message_item(ChatState.thread_root), class_name="thread-root"),
                 rx.text(
                     rx.cond(ChatState.thread_root.reply_count == 1, "1 reply",
                             f"{ChatState.thread_root.reply_count} replies"),

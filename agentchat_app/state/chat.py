@@ -115,6 +115,7 @@ class ChatState(RoomsMixin, RunsMixin, AuthState):
             return
         bridge.consumers += 1
         session = bridge.session
+        shown_room = session.room_id
         try:
             changes = Changes(fields=set(ALL_FIELDS))
             while True:
@@ -130,6 +131,9 @@ class ChatState(RoomsMixin, RunsMixin, AuthState):
                         return
                 for text in changes.toasts[-3:]:
                     yield rx.toast.info(text, duration=5000)
+                if session.room_id != shown_room:  # the server opened a room (created, a DM): its URL
+                    shown_room = session.room_id
+                    yield self.room_url_script(shown_room)
                 if bridge.closed and bridge.queue.empty():
                     return
                 batch = await bridge.next_batch(timeout=0.25 if session.needs_tick else 5.0)

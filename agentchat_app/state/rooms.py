@@ -101,15 +101,22 @@ class RoomsMixin(rx.State, mixin=True):
     # --- rooms --------------------------------------------------------------------------------
     @rx.event
     async def open_room(self, room_id: str):
+        return await self._open_room(room_id)
+
+    async def _open_room(self, room_id: str) -> rx.event.EventSpec | None:
         bridge = self._bridge()  # type: ignore[attr-defined]
         if bridge is None:
-            return
+            return None
         changes = bridge.session.open_room(room_id)
         self._show(bridge, changes)
         await self._flush_rooms(bridge)
         self.show_browse = self.show_dm = False
-        url = json.dumps(room_url(bridge.session.room_id))
-        return rx.call_script(f"window.history.replaceState(null, '', {url})")
+        return self.room_url_script(bridge.session.room_id)
+
+    @staticmethod
+    def room_url_script(room_id: str) -> rx.event.EventSpec:
+        """Show the room's address, so a reload or a copied link opens it."""
+        return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(room_url(room_id))})")
 
     @rx.event
     async def open_room_from_url(self):
@@ -117,7 +124,7 @@ class RoomsMixin(rx.State, mixin=True):
         room_id = self.router.url.query_parameters.get("room") or ""
         bridge = self._bridge()  # type: ignore[attr-defined]
         if bridge is not None and room_id and room_id != bridge.session.room_id:
-            return RoomsMixin.open_room(room_id)  # type: ignore[attr-defined]
+            return await self._open_room(room_id)
 
     @rx.event
     def set_show_create(self, value: bool):
@@ -145,7 +152,7 @@ class RoomsMixin(rx.State, mixin=True):
     @rx.event
     async def join_room(self, room_id: str):
         if await self._room_send(MessageType.ROOM_JOIN, {"roomId": room_id}):
-            return RoomsMixin.open_room(room_id)  # type: ignore[attr-defined]
+            return await self._open_room(room_id)
 
     @rx.event
     async def leave_room(self):
@@ -160,7 +167,7 @@ class RoomsMixin(rx.State, mixin=True):
         existing = next((r for r in bridge.session.rooms.direct() if user_id in r.members), None)
         self.show_dm = False
         if existing is not None:
-            return RoomsMixin.open_room(existing.room_id)  # type: ignore[attr-defined]
+            return await self._open_room(existing.room_id)
         if await self._room_send(MessageType.DM_OPEN, {"userId": user_id}):
             bridge.session.rooms.waiting_for = ("dm", user_id)
 
