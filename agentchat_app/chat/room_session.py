@@ -67,7 +67,8 @@ class RoomSession:
     def open_room(self, room_id: str) -> Changes:
         """Show a room: its kept window at once, or ask for its newest page."""
         room_id = self.rooms.open(room_id)
-        self.windows[room_id] = self.windows.pop(room_id, None) or Window(messages=[], cap=self.cap)
+        kept = self.windows.pop(room_id, None)
+        self.windows[room_id] = kept if kept is not None else Window(messages=[], cap=self.cap)
         while len(self.windows) > MAX_WINDOWS:
             oldest = next(r for r in self.windows if r != room_id)
             del self.windows[oldest]

@@ -45,7 +45,8 @@ def to_room(data: Any) -> RoomInfo | None:
     if not isinstance(data, dict) or not isinstance(data.get("roomId"), str) or not data["roomId"]:
         return None
     members = [m for m in data.get("members") or [] if isinstance(m, str)]
-    modes = data.get("agentModes") if isinstance(data.get("agentModes"), dict) else {}
+    modes = data.get("agentModes")
+    modes = modes if isinstance(modes, dict) else {}
     return RoomInfo(
         room_id=data["roomId"],
         name=str(data.get("name") or data["roomId"]),
@@ -165,7 +166,8 @@ class RoomBoard:
 
     def on_read(self, data: dict[str, Any]) -> bool:
         """My read position moved (in this tab or another): clear the badge when it is at the end."""
-        room = self.rooms.get(data.get("roomId")) if isinstance(data.get("roomId"), str) else None
+        room_id = data.get("roomId")
+        room = self.rooms.get(room_id) if isinstance(room_id, str) else None
         last_read = _int(data.get("lastReadId"))
         if room is None or last_read <= room.last_read_id:
             return False

@@ -45,6 +45,8 @@ def with_state(message: ChatMessage, data: dict[str, Any], me: str) -> ChatMessa
     """``message`` with the room/thread/edit/reaction state of its payload."""
     count = data.get("replyCount")
     deleted = bool(data.get("deleted"))
+    if deleted:  # a tombstone: nothing of what was said stays
+        message = dataclasses.replace(message, text="", segments=[], attachments=[])
     return dataclasses.replace(
         message,
         room_id=room_of(data),
@@ -53,7 +55,6 @@ def with_state(message: ChatMessage, data: dict[str, Any], me: str) -> ChatMessa
         edited=bool(data.get("editedAt")) and not deleted,
         deleted=deleted,
         reactions=[] if deleted else reaction_views(data.get("reactions"), me),
-        **({"text": "", "segments": [], "attachments": []} if deleted else {}),
     )
 
 

@@ -44,6 +44,7 @@ def chat_page() -> rx.Component:
                     border_left=f"1px solid {rx.color('gray', 5)}",
                     background=rx.color("gray", 2),
                     display=["none", "none", "none", "block"],
+                    class_name=rx.cond(ChatState.thread_open, "side-column thread-open", "side-column"),
                 ),
                 rx.cond(
                     ChatState.show_people,

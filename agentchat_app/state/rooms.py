@@ -111,6 +111,7 @@ class RoomsMixin(rx.State, mixin=True):
         self._show(bridge, changes)
         await self._flush_rooms(bridge)
         self.show_browse = self.show_dm = False
+        self.show_people = False  # type: ignore[has-type]  # the phone drawer that holds the column
         return self.room_url_script(bridge.session.room_id)
 
     @staticmethod

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import SEND_SPACING_MS
+from .conftest import SEND_SPACING_MS, shot
 
 
 def in_log(page: Page, text: str):
@@ -52,7 +52,7 @@ def test_channel_invite_thread_edit_delete_and_react(people):
     expect(in_log(bob.page, "Kickoff")).to_be_visible()
     expect(room_link(bob.page, name).locator(".room-unread")).to_have_count(0)
 
-    act(bob.page, "Kickoff", f"Reply in thread to {alice.name}")
+    act(bob.page, "Kickoff", f"Thread: answer {alice.name} in a thread")  # its title: "Reply in thread"
     thread = bob.page.get_by_role("complementary", name="Thread")
     thread.get_by_role("textbox", name="Reply in thread").fill("The login page")
     thread.get_by_role("textbox", name="Reply in thread").press("Enter")
@@ -87,6 +87,11 @@ def test_channel_invite_thread_edit_delete_and_react(people):
     expect(in_log(bob.page, "This message was deleted")).to_be_visible()
     expect(in_log(bob.page, "oops, wrong room")).to_have_count(0)
 
+    in_log(page, "Kickoff").locator(".thread-link").click()
+    expect(page.get_by_role("complementary", name="Thread").locator(".message", has_text="The login page")
+           ).to_be_visible()
+    shot(page, "rooms-light")
+
 
 def test_reading_in_one_tab_clears_the_badge_in_the_other_and_reload_keeps_the_room(people):
     carol, dan = people("carol"), people("dan")
@@ -117,3 +122,21 @@ def test_reading_in_one_tab_clears_the_badge_in_the_other_and_reload_keeps_the_r
     expect(in_log(other, "just between us")).to_be_visible()
     second.close()
     other.close()
+
+
+def test_browse_and_join_a_public_channel(people):
+    erin, finn = people("erin"), people("finn")
+    name = f"lobby-{erin.name}"
+    erin.page.get_by_role("button", name="Create channel").click()
+    erin.page.get_by_label("Name").fill(name)
+    erin.page.get_by_role("button", name="Create", exact=True).click()
+    expect(erin.page.locator("#room-title")).to_have_text(name)
+    erin.send("Anyone can join this one")
+
+    finn.page.get_by_role("button", name="Browse channels").click()
+    finn.page.get_by_role("button", name=f"Join {name}").click()
+    expect(finn.page.locator("#room-title")).to_have_text(name)
+    expect(in_log(finn.page, "Anyone can join")).to_be_visible()
+    expect(room_link(finn.page, name)).to_be_visible()
+    finn.send("Joined!")
+    expect(in_log(erin.page, "Joined!")).to_be_visible()
