@@ -24,7 +24,7 @@ def _badges(room: RoomView) -> rx.Component:
 def _room_link(room: RoomView) -> rx.Component:
     return rx.button(
         rx.icon(rx.match(room.kind, ("private", "lock"), ("dm", "at-sign"), "hash"), size=14, aria_hidden="true"),
-        rx.text(room.label, as_="span", class_name="room-name", trim="both", flex_grow="1", text_align="left",
+        rx.text(room.label, as_="span", class_name="room-name", flex_grow="1", text_align="left",
                 weight=rx.cond(room.unread > 0, "bold", "regular"), overflow="hidden", text_overflow="ellipsis",
                 white_space="nowrap"),
         _badges(room),
