@@ -74,6 +74,8 @@ class ChatMessage:
     edited: bool = False
     deleted: bool = False
     reactions: list[ReactionView] = dataclasses.field(default_factory=list)
+    usage_label: str = ""
+    """What the answer's model calls used and cost ("1,234 tokens · $0.0021 · gpt-x"), or ""."""
 
 
 @dataclasses.dataclass
