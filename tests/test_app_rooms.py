@@ -62,6 +62,7 @@ def test_live_messages_go_to_their_room_and_count_as_unread_elsewhere():
     changes = session.apply(frame(MessageType.MESSAGE, **chat(8, text="@alice look", roomId="r-design",
                                                                mentions=["alice"])))
     assert "rooms" in changes.fields and "messages" not in changes.fields
+    assert changes.toasts == ["bob mentioned you in #Design"]
     assert [m.text for m in session.window.messages] == ["old"]  # general is open
     design = session.rooms.channels()[1]
     assert (design.unread, design.mentions) == (3, 2)

@@ -83,6 +83,13 @@ class RoomBoard:
             return others[0] if others else room.name
         return room.name
 
+    def where(self, room_id: str) -> str:
+        """`` in #design`` for a room that is not open (for a toast), else nothing."""
+        room = self.rooms.get(room_id)
+        if room is None or room_id == self.current:
+            return ""
+        return " in a direct message" if room.kind == "dm" else f" in #{room.name}"
+
     def view(self, room: RoomInfo) -> RoomView:
         return RoomView(
             room_id=room.room_id, name=room.name, label=self.label(room), kind=room.kind,
