@@ -62,6 +62,7 @@ def test_live_messages_go_to_their_room_and_count_as_unread_elsewhere():
     changes = session.apply(frame(MessageType.MESSAGE, **chat(8, text="@alice look", roomId="r-design",
                                                                mentions=["alice"])))
     assert "rooms" in changes.fields and "messages" not in changes.fields
+    assert changes.toasts == ["bob mentioned you in #Design"]
     assert [m.text for m in session.window.messages] == ["old"]  # general is open
     design = session.rooms.channels()[1]
     assert (design.unread, design.mentions) == (3, 2)
@@ -77,9 +78,9 @@ def test_live_messages_go_to_their_room_and_count_as_unread_elsewhere():
 
 def test_reading_in_another_tab_clears_the_badge():
     session = with_rooms()
-    assert session.apply(frame(MessageType.ROOM_READ, roomId="r-design", lastReadId=6)).fields == {"rooms"}
+    assert session.apply(frame(MessageType.ROOM_READ, roomId="r-design", lastReadId=6)).fields == set()
     assert session.rooms.channels()[1].unread == 2  # not at the end yet
-    session.apply(frame(MessageType.ROOM_READ, roomId="r-design", lastReadId=7))
+    assert session.apply(frame(MessageType.ROOM_READ, roomId="r-design", lastReadId=7)).fields == {"rooms"}
     assert (session.rooms.channels()[1].unread, session.rooms.channels()[1].mentions) == (0, 0)
     assert session.apply(frame(MessageType.ROOM_READ, roomId="r-design", lastReadId=7)).fields == set()
 

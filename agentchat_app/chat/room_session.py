@@ -79,7 +79,7 @@ class RoomSession:
         self.thread_root = None
         self.thread = Window(messages=[], cap=self.cap)
         self.typing.clear()
-        return _changes("messages", "streams", "rooms", "typing", "thread")
+        return _changes("messages", "streams", "rooms", "typing", "thread", "runs", "approvals")
 
     def open_thread(self, root_id: int) -> Changes:
         root = self.window.by_id(root_id)

@@ -83,6 +83,13 @@ class RoomBoard:
             return others[0] if others else room.name
         return room.name
 
+    def where(self, room_id: str) -> str:
+        """`` in #design`` for a room that is not open (for a toast), else nothing."""
+        room = self.rooms.get(room_id)
+        if room is None or room_id == self.current:
+            return ""
+        return " in a direct message" if room.kind == "dm" else f" in #{room.name}"
+
     def view(self, room: RoomInfo) -> RoomView:
         return RoomView(
             room_id=room.room_id, name=room.name, label=self.label(room), kind=room.kind,
@@ -165,7 +172,8 @@ class RoomBoard:
         return False
 
     def on_read(self, data: dict[str, Any]) -> bool:
-        """My read position moved (in this tab or another): clear the badge when it is at the end."""
+        """My read position moved (in this tab or another): clear the badge when it is at the end.
+        True when a badge changed."""
         room_id = data.get("roomId")
         room = self.rooms.get(room_id) if isinstance(room_id, str) else None
         last_read = _int(data.get("lastReadId"))
@@ -174,7 +182,8 @@ class RoomBoard:
         room.last_read_id = last_read
         if last_read >= room.last_message_id and (room.unread or room.mentions):
             room.unread = room.mentions = 0
-        return True
+            return True
+        return False
 
     def on_message(self, room_id: str, message_id: int, *, mine: bool, mentions_me: bool, timeline: bool) -> bool:
         """A live or replayed message; True when a badge changed.

@@ -335,7 +335,7 @@ class ChatSession(RoomSession):
         if (added or window is None) and self.loaded and message.mentions_me and (
             self.last_message_id is None or message.id > self.last_message_id
         ):
-            changes.toasts.append(f"{message.sender} mentioned you")
+            changes.toasts.append(f"{message.sender} mentioned you{self.rooms.where(message.room_id)}")
         changes.merge(self._room_news(message))
         self._remember_id(message.id)
         if message.sender in self.typing:

@@ -54,16 +54,21 @@ class RoomsMixin(rx.State, mixin=True):
     def _copy_rooms(self, session: Any, fields: set[str]) -> None:
         board = session.rooms
         if "rooms" in fields or "members" in fields:
-            self.channels = board.channels()
-            self.direct_rooms = board.direct()
-            self.public_rooms = board.browsable()
-            self.room = board.current_view()
-            self.room_agents = board.agent_modes(session.agents)
+            room = board.current_view()
             everyone = session.member_list()
-            inside = set(self.room.members)
-            self.room_members = everyone if self.room.room_id == GENERAL else [
-                m for m in everyone if m.user_id in inside]
-            self.invite_candidates = [m.user_id for m in everyone if m.user_id not in inside and not m.is_me]
+            inside = set(room.members)
+            views: dict[str, Any] = {
+                "channels": board.channels(),
+                "direct_rooms": board.direct(),
+                "public_rooms": board.browsable(),
+                "room": room,
+                "room_agents": board.agent_modes(session.agents),
+                "room_members": everyone if room.room_id == GENERAL else [m for m in everyone if m.user_id in inside],
+                "invite_candidates": [m.user_id for m in everyone if m.user_id not in inside and not m.is_me],
+            }
+            for name, value in views.items():  # an assigned var is re-sent whole: only what changed
+                if getattr(self, name) != value:
+                    setattr(self, name, value)
         if "thread" in fields:
             self.thread_open = session.thread_root is not None
             self.thread_root = session.thread_root or ChatMessage()
