@@ -17,6 +17,7 @@ from .preview import preview_kind
 
 __all__ = [
     "segments",
+    "text_views",
     "size_label",
     "short_time",
     "excerpt",
@@ -47,6 +48,12 @@ def segments(text: str, me: str) -> list[Segment]:
     if pos < len(text):
         out.append(Segment(text=text[pos:]))
     return out
+
+
+def text_views(text: str, me: str) -> dict[str, Any]:
+    """The fields of a :class:`ChatMessage` that show its text (set together, also on edits)."""
+    return {"text": text, "segments": segments(text, me), "markdown": to_markdown(text, me),
+            "rich": needs_markdown(text)}
 
 
 def mentions_user(data: dict[str, Any], me: str) -> bool:
@@ -121,7 +128,6 @@ def to_message(
         key=f"m{message_id}",
         id=message_id,
         sender=sender,
-        text=text,
         time=short_time(data.get("timestamp")),
         timestamp=str(data.get("timestamp") or ""),
         is_agent=is_agent_response or sender in agents,
@@ -129,9 +135,7 @@ def to_message(
         # An agent answering my own message names me; that is the answer I wait for, not news.
         mentions_me=sender != me and mentions_user(data, me)
         and not ((is_agent_response or sender in agents) and quoted is not None and quoted.sender == me),
-        segments=segments(text, me),
-        markdown=to_markdown(text, me),
-        rich=needs_markdown(text),
+        **text_views(text, me),
         reply_to=reply_to or 0,
         reply_sender=quoted.sender if quoted else "",
         reply_excerpt=excerpt(quoted.text) if quoted else ("" if not reply_to else "an earlier message"),

@@ -8,6 +8,7 @@ from ..chat.models import ChatMessage, Segment
 from ..state.chat import ChatState
 from .attachments import attachment
 from .common import avatar
+from .message_actions import message_actions, message_state
 from .rich_text import rich_text
 from .runs import run_line
 from .timeline import timeline_marks
@@ -78,7 +79,7 @@ def _entry(message: ChatMessage) -> rx.Component:
                 width="100%",
                 class_name="message-head",
             ),
-            rx.box(
+            rx.hstack(
                 rx.cond(
                     ChatState.can_post & (message.id > 0),
                     rx.button(
@@ -91,7 +92,10 @@ def _entry(message: ChatMessage) -> rx.Component:
                         aria_label=f"Reply to {message.sender}",
                     ),
                 ),
-                class_name="message-actions",
+                message_actions(message),
+                align="center",
+                spacing="1",
+                class_name="message-toolbar",
             ),
             rx.cond(message.reply_to > 0, _quote(message)),
             rx.cond(
@@ -103,6 +107,7 @@ def _entry(message: ChatMessage) -> rx.Component:
                 message.attachments.length() > 0,
                 rx.hstack(rx.foreach(message.attachments, attachment), wrap="wrap", spacing="2", align="start"),
             ),
+            message_state(message),
             rx.cond(message.run_id != "", run_line(message)),
             rx.cond(message.usage_label != "", rx.text(message.usage_label, size="1", color_scheme="gray",
                                                         class_name="answer-usage")),
