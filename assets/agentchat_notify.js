@@ -21,12 +21,15 @@
     var sender = node.getAttribute("data-sender") || "";
     if (!sender || sender === window.agentchatMe) { return; }
     var chosen = mode();
-    var important = node.getAttribute("data-notify") || node.getAttribute("data-dm") === "true";
+    var mention = Boolean(node.getAttribute("data-notify"));
+    var direct = Boolean(node.closest("[data-room-kind='dm']"));
+    var important = mention || direct;
     if (chosen === "none" || (chosen === "mentions" && !important)) { return; }
     var text = node.querySelector(".message-text");
     var body = (text ? text.textContent : "").replace(/\s+/g, " ").trim().slice(0, 140);
     try {
-      var note = new Notification(important ? sender + " mentioned you" : sender, { body: body, tag: key });
+      var title = mention ? sender + " mentioned you" : direct ? sender + " (direct message)" : sender;
+      var note = new Notification(title, { body: body, tag: key });
       note.onclick = function () { window.focus(); node.scrollIntoView({ block: "center" }); note.close(); };
     } catch (err) { /* some browsers only allow notifications from a service worker */ }
   }
@@ -37,9 +40,12 @@
     root.querySelectorAll(".message[id^='msg-']").forEach(consider);
   }
 
-  new MutationObserver(function (mutations) {
-    mutations.forEach(function (m) { m.addedNodes.forEach(function (n) { if (n.nodeType === 1) { scan(n); } }); });
-  }).observe(document.documentElement, { childList: true, subtree: true });
+  // React may reuse a message's element for another message (its id changes): look at every
+  // message in the log after each change, not only at added elements.
+  new MutationObserver(function () {
+    var log = document.getElementById("message-log");
+    if (log) { scan(log); }
+  }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["id"] });
   // What is on screen when the page opens is history, not news.
   setTimeout(function () { scan(document.documentElement); ready = true; }, 1500);
 

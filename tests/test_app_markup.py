@@ -40,3 +40,16 @@ def test_plain_words_skip_the_markdown_renderer():
     for rich in ("**bold**", "`x`", "a\nb", "https://x.example", "www.x.example", "- item", "1. first",
                  "> quote", "| a | b |", "# title", "<script>", "&amp;", "[x](y)", "snake_case"):
         assert needs_markdown(rich), rich
+
+
+def test_an_edit_or_a_deletion_changes_what_is_rendered():
+    from agentchat_app.chat.convert import to_message
+    from agentchat_app.chat.updates import apply_update
+
+    shown = to_message({"id": 7, "sender": "ann", "text": "plain words"}, me="me", agents=set(),
+                       is_agent_response=False)
+    assert not shown.rich
+    edited = apply_update(shown, {"id": 7, "text": "now **bold**\nand @me", "editedAt": "2026-12-02T10:00:00Z"}, "me")
+    assert edited.rich and edited.markdown == "now **bold**  \nand [@me](#mention-me-me)"
+    gone = apply_update(edited, {"id": 7, "deleted": True}, "me")
+    assert gone.text == gone.markdown == "" and not gone.rich

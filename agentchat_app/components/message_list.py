@@ -123,6 +123,7 @@ def _log() -> rx.Component:
             justify="end",  # a short conversation sits above the composer, as in any chat
         ),
         id="message-log",
+        custom_attrs={"data-room-kind": ChatState.room.kind},  # a DM's messages notify (agentchat_notify.js)
         role="log",
         aria_label="Messages",
         aria_live="polite",

@@ -50,7 +50,8 @@ def _section(title: str, rooms: rx.Var[list[RoomView]], *buttons: rx.Component) 
             width="100%",
             padding_x="8px",
         ),
-        rx.vstack(rx.foreach(rooms, _room_link), spacing="1", width="100%", role="list"),
+        rx.vstack(rx.foreach(rooms, lambda room: rx.box(_room_link(room), role="listitem", width="100%")),
+                  spacing="1", width="100%", role="list"),
         spacing="1",
         width="100%",
     )

@@ -206,11 +206,16 @@ def test_keyboard_alone_reaches_the_composer_and_replies(people):
     kay.send("reply to me by keyboard")
     kay.page.locator("body").click(position={"x": 5, "y": 400})
     focused = ""
-    for _ in range(60):
+    for _ in range(60):  # the message list is one tab stop ...
         kay.page.keyboard.press("Tab")
-        focused = kay.page.evaluate("() => document.activeElement?.getAttribute('aria-label') || ''")
-        if focused.startswith("Reply to"):
+        focused = kay.page.evaluate("() => document.activeElement?.id || ''")
+        if focused == "message-log":
             break
+    assert focused == "message-log", focused
+    kay.page.keyboard.press("End")  # ... arrow keys, Home and End move between messages ...
+    expect(kay.mine("reply to me by keyboard").last).to_be_focused()
+    kay.page.keyboard.press("Tab")  # ... and Tab reaches the focused message's own actions
+    focused = kay.page.evaluate("() => document.activeElement?.getAttribute('aria-label') || ''")
     assert focused.startswith("Reply to"), focused
     kay.page.keyboard.press("Enter")
     expect(kay.page.locator("#reply-banner")).to_be_visible()

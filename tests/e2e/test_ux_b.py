@@ -153,12 +153,12 @@ def test_timeline_groups_dates_new_line_and_jump(people, stack):
     # Scrolled up while messages arrive: "Jump to latest" appears and brings the newest back.
     # (a new sender for each batch: the server ignores a repeated client id from the same sender)
     post_messages(stack, "fillbot", [f"filler {i}" for i in range(30)])
-    expect(nia.message("filler 29")).to_be_visible()
+    expect(nia.message("filler 29")).to_be_visible(timeout=90_000)  # a burst: generous on a busy machine
     nia.log().evaluate("el => { el.scrollTop = el.scrollHeight - el.clientHeight - 600; }")
     jump = nia.page.locator("#jump-latest")
     expect(jump).to_be_hidden()
     post_messages(stack, "breakbot", ["breaking news"])
-    expect(jump).to_be_visible()
+    expect(jump).to_be_visible(timeout=60_000)
     jump.click()
     expect(jump).to_be_hidden()
     expect(nia.message("breaking news")).to_be_in_viewport()
@@ -179,6 +179,8 @@ def test_desktop_notification_for_a_mention_while_hidden(people, stack):
     }""")
     post_messages(stack, "pal", ["nobody in particular", f"@{ola.name} can you look?"])
     expect(ola.message("can you look?")).to_be_visible()
+    ola.page.wait_for_function("() => window.__shown.length > 0")
+    ola.page.wait_for_timeout(300)  # nothing else follows
     shown = ola.page.evaluate("() => window.__shown")
     assert shown == [["pal mentioned you", f"@{ola.name} can you look?"]]
 
