@@ -20,12 +20,15 @@ from websockets.asyncio.server import Server
 
 from .accounts import AccountService
 from .accounts.factory import accounts_for
+from .accounts.tool_tokens import ToolTokens
 from .endpoint import serve_hub
 from .auth import load_secret
 from .backends import make_agent_directory, make_fanout, make_limiter, make_presence
 from .core.events import Event
 from .http import ApiContext, HttpLayer, build_app
 from .http.runs import run_routes
+from .http.tool_tokens import tool_token_routes
+from .http.usage import usage_routes
 from .hub import AccountsAuthenticator, Hub, StopCallback
 from .mcp_server import McpEndpoint
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
@@ -175,12 +178,17 @@ class WebSocketManager:
         thread_id: int | None = None,
         run_id: str | None = None,
     ) -> Message:
+        extra: dict[str, Any] = {}
         if run_id is not None:
             await self._hub().runs.flushed(run_id)  # the run's text first, then the answer that replaces it
+            extra["runId"] = run_id
+            usage = self._hub().usage.answer_usage(run_id)  # what the run's model calls used and cost
+            if usage is not None:
+                extra["usage"] = usage
         return await self._hub().service.post(
             agent, text, MessageType.AGENT_RESPONSE, reply_to=reply_to, agent_status=agent_status,
             stream_id=stream_id, attachment_ids=attachment_ids, room_id=room_id, thread_id=thread_id,
-            extra={"runId": run_id} if run_id else None,
+            extra=extra or None,
         )
 
     async def set_status(self, agent: str, status: str, current_task: str | None = None,
@@ -242,11 +250,21 @@ class WebSocketManager:
         assert self.accounts is not None
         context = ApiContext(self.accounts, self.store, self.settings, hub.stats, started)
         self.mcp = McpEndpoint(hub, self.accounts)
-        routes = [*run_routes(hub.runs, self.accounts, self.store), *self.mcp.routes()]
+        routes = [*run_routes(hub.runs, self.accounts, self.store), *usage_routes(context), *self.mcp.routes(),
+                  *self._tool_token_routes()]
         self.http = HttpLayer(build_app(context, routes), trusted_proxies=self.settings.trusted_proxies)
         self.server = await serve_hub(hub, self.settings, started, self.http)
         self.running = True
         log.info("AgentChat server listening on %s (database: %s)", self.url, self.store.describe()["backend"])
+
+    def _tool_token_routes(self) -> list[Any]:
+        """``/api/me/mcp-tokens``: people's tokens for the per-user MCP servers of the agents config."""
+        from .agents.config import load_mcp_servers  # the agents package imports this module
+
+        assert self.accounts is not None
+        config = self.settings.agents_config
+        servers = list(load_mcp_servers(config).values()) if config is not None else []
+        return tool_token_routes(self.accounts, ToolTokens(self.settings.data_dir), servers)
 
     async def stop_server(self) -> None:
         """Close every connection with 1001 (going away), after pending messages are stored."""
