@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from agentchat_app.chat.models import ChatMessage
 from agentchat_app.chat.timeline import annotate, day_label, first_unread_key, marks
