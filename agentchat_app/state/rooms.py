@@ -37,6 +37,9 @@ class RoomsMixin(rx.State, mixin=True):
     room_members: list[Member] = []
     room_agents: list[AgentModeView] = []
     invite_candidates: list[str] = []
+    dm_people: list[Member] = []
+    """Whom a DM can be opened with: agents, then people, by name (not by presence, so a row
+    never changes under the pointer when someone comes or goes)."""
 
     thread_open: bool = False
     thread_root: ChatMessage = ChatMessage()
@@ -64,7 +67,10 @@ class RoomsMixin(rx.State, mixin=True):
                 "room": room,
                 "room_agents": board.agent_modes(session.agents),
                 "room_members": everyone if room.room_id == GENERAL else [m for m in everyone if m.user_id in inside],
-                "invite_candidates": [m.user_id for m in everyone if m.user_id not in inside and not m.is_me],
+                "invite_candidates": sorted((m.user_id for m in everyone if m.user_id not in inside and not m.is_me),
+                                            key=str.lower),
+                "dm_people": sorted((m for m in everyone if not m.is_me), key=lambda m: (not m.is_agent,
+                                                                                      m.user_id.lower())),
             }
             for name, value in views.items():  # an assigned var is re-sent whole: only what changed
                 if getattr(self, name) != value:
