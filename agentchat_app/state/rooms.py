@@ -94,10 +94,10 @@ class RoomsMixin(rx.State, mixin=True):
         """Send what the session queued (read positions, history pages); kept until connected."""
         board = bridge.session.rooms
         while board.outbox:
-            kind, data = board.outbox[0]
+            kind, data = board.outbox.pop(0)  # taken first: an event and the pump may both flush
             if not await bridge.send(kind, data):
+                board.outbox.insert(0, (kind, data))
                 return
-            board.outbox.pop(0)
 
     async def _room_send(self, kind: MessageType, data: dict[str, Any]) -> bool:
         bridge = self._bridge()  # type: ignore[attr-defined]

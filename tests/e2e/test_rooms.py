@@ -52,7 +52,7 @@ def test_channel_invite_thread_edit_delete_and_react(people):
     expect(in_log(bob.page, "Kickoff")).to_be_visible()
     expect(room_link(bob.page, name).locator(".room-unread")).to_have_count(0)
 
-    act(bob.page, "Kickoff", f"Thread: answer {alice.name} in a thread")  # its title: "Reply in thread"
+    act(bob.page, "Kickoff", f"Open a thread on {alice.name}'s message")  # its title: "Reply in thread"
     thread = bob.page.get_by_role("complementary", name="Thread")
     thread.get_by_role("textbox", name="Reply in thread").fill("The login page")
     thread.get_by_role("textbox", name="Reply in thread").press("Enter")
