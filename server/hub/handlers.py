@@ -141,8 +141,11 @@ async def on_search(hub: Hub, conn: Conn, data: SearchData) -> None:
         rooms = {data.roomId}
     else:
         rooms = hub.rooms.readable_ids(user)
-    rows = await hub.store.search(data.query, data.limit, rooms)
-    results: SearchResults = {"query": data.query, "messages": [message_envelope(r) for r in rows]}  # type: ignore[misc]
+    rows = await hub.store.search(data.query, data.limit, rooms, sender=data.sender, has_file=data.hasFile)
+    results: SearchResults = {  # type: ignore[misc]
+        "query": data.query, "roomId": data.roomId, "sender": data.sender, "hasFile": data.hasFile,
+        "messages": [message_envelope(r) for r in rows],
+    }
     await hub.send(conn, server_frame(MessageType.SEARCH, results))
 
 
