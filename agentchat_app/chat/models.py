@@ -56,6 +56,11 @@ class ChatMessage:
     agent_status: str = ""
     run_id: str = ""
     """The run this agent answer ends: its steps and tool calls show under it."""
+    send_state: str = ""
+    """Mine and not confirmed yet (``chat/outbox.py``): ``queued``, ``sending`` or ``failed``."""
+    send_status: str = ""
+    """What to show about it: "Sending…", "Waiting for connection…" or why it failed."""
+    client_id: int = 0
 
 
 @dataclasses.dataclass

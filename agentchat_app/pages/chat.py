@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..components.composer import composer
+from ..components.connection_banner import chat_banner
 from ..components.header import header
 from ..components.message_list import message_list
 from ..components.sidebar import sidebar
@@ -17,6 +18,7 @@ def chat_page() -> rx.Component:
     return rx.cond(
         ChatState.signed_in,
         rx.vstack(
+            chat_banner(),
             header(),
             rx.hstack(
                 rx.el.main(

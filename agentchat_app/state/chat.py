@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from agentchat_client.protocol import MessageType, Role, parse_mentions
+from agentchat_client.protocol import MessageType, Role
 
 from ..bridge import Bridge, close_bridge, get_bridge, open_bridge
 from ..chat.convert import excerpt, size_label
@@ -26,21 +26,25 @@ from ..chat.window import split_for_display
 from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
+from .outbox import OutboxMixin
 from .runs import RunsMixin
+from .search import SearchMixin
 
 __all__ = ["ChatState", "ALL_FIELDS"]
 
 ALL_FIELDS = {"messages", "streams", "members", "typing", "questions", "connection", "error", "role", "runs",
-              "approvals"}
+              "approvals", "pending", "banner", "search"}
 HISTORY_PAGE = 50
 TYPING_EVERY_SECONDS = 2.0
 MAX_SUGGESTIONS = 6
 _MENTION_AT_END = re.compile(r"(?:^|\s)@([A-Za-z0-9_-]*)$")
 MAX_PENDING_FILES = 10
 log = logging.getLogger(__name__)
+_SHRINK_COMPOSER = rx.call_script("window.agentchatFitComposer && window.agentchatFitComposer()")
+"""After sending, the composer (grown with a long text) goes back to one line."""
 
 
-class ChatState(RunsMixin, AuthState):
+class ChatState(OutboxMixin, SearchMixin, RunsMixin, AuthState):
     messages: list[ChatMessage] = []
     """The older, stable part of the window (changes once every few dozen messages)."""
     recent: list[ChatMessage] = []
@@ -52,6 +56,8 @@ class ChatState(RunsMixin, AuthState):
     typing_text: str = ""
     questions: list[Question] = []
     connection: str = "Connecting"
+    banner: str = ""
+    """"Reconnecting…" / "Back online" about the link to the chat server (``chat/banner.py``)."""
     error: str = ""
 
     draft: str = ""
@@ -142,12 +148,20 @@ class ChatState(RunsMixin, AuthState):
                     changes.merge(session.tick())
                 if session.runs.missing:
                     await self._ask_for_missing(session, bridge)
+                if await self._flush_outbox(bridge):  # what waited for the reconnect goes out now
+                    changes.fields.add("pending")
         finally:
             bridge.consumers -= 1
 
     def _copy(self, session: ChatSession, changes: Changes) -> None:
         fields = changes.fields
         self._copy_runs(session, fields)
+        self._copy_pending(session, fields)
+        self._copy_search(session, fields)
+        if "banner" in fields:
+            banner = session.banner.text(session.clock())
+            if banner != self.banner:
+                self.banner = banner
         if "messages" in fields:
             window = session.window.messages
             split = split_for_display(window)
@@ -251,27 +265,23 @@ class ChatState(RunsMixin, AuthState):
             self.error = VIEWER_REASON
             return
         bridge = self._bridge()
-        if bridge is None or not bridge.connected:
+        if bridge is None:
             self.error = "Not connected to the chat server right now; your message is kept. Try again in a moment."
             return
-        data = {
-            "id": bridge.session.new_client_id(text),
-            "text": text,
-            "mentions": parse_mentions(text),
-            "replyTo": self.reply_to_id or None,
-            "attachments": attachment_ids,
-        }
-        if not await bridge.send(MessageType.MESSAGE, data):
-            self.error = "The connection dropped before your message went out; it is kept. Try again in a moment."
-            return
-        await bridge.send(MessageType.TYPING, {"typing": False})
-        self._last_typing_sent = 0.0
+        # Shown at once, marked as sending (or waiting for the connection); the echo confirms it.
+        bridge.session.outbox.add(text, reply_to=self.reply_to_id or None, attachments=attachment_ids)
+        await self._flush_outbox(bridge)
+        self.pending = bridge.session.outbox.views()
         self.draft = ""
         self.suggestions = []
         self.pending_files = []
         self.cancel_reply()
+        if bridge.connected:
+            await bridge.send(MessageType.TYPING, {"typing": False})
+        self._last_typing_sent = 0.0
         if not bridge.session.rate_limited_until:
             self.error = ""
+        return _SHRINK_COMPOSER
 
     @rx.event
     async def load_earlier(self):
