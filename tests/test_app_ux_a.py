@@ -55,12 +55,12 @@ def test_only_the_answer_to_the_newest_question_is_kept():
 
 def test_a_result_not_on_screen_replaces_the_window_with_the_page_ending_at_it():
     session = signed_in()
-    session.jump_to = 40
+    session.jump_before = 41
     changes = session.apply(frame(MessageType.HISTORY, beforeId=41, hasMore=True,
                                   messages=[{"type": "message", "data": chat(i)} for i in (38, 39, 40)]))
     assert "messages" in changes.fields
     assert [m.id for m in session.window.messages] == [38, 39, 40] and session.window.detached
-    assert session.jump_to is None
+    assert session.jump_before is None
 
 
 def test_search_answers_reach_the_session():

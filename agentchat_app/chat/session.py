@@ -79,8 +79,9 @@ class ChatSession:
         self.outbox = Outbox(me)
         self.banner = LinkBanner()
         self.search = SearchBox()
-        self.jump_to: int | None = None
-        """A search result not on screen: the history page ending with it replaces the window."""
+        self.jump_before: int | None = None
+        """A search result not on screen: the history page before this id (the result and a few
+        after it) replaces the window."""
         """The header's search: the newest question and its results (``chat/search.py``)."""
         """"Reconnecting…", then "Back online" (``chat/banner.py``)."""
         """My messages not confirmed yet (``chat/outbox.py``): shown as "pending"."""
@@ -308,10 +309,10 @@ class ChatSession:
             for message in page:
                 self._remember_id(message.id)
             self.loaded = True
-        elif self.jump_to is not None and data.get("beforeId") == self.jump_to + 1:
+        elif self.jump_before is not None and data.get("beforeId") == self.jump_before:
             self.window.reset(page, has_more)
             self.window.detached = True  # newer messages exist: "Jump to latest" returns
-            self.jump_to = None
+            self.jump_before = None
         else:
             self.window.add_earlier(page, has_more)
             self.loading_earlier = False

@@ -3,7 +3,7 @@
 What is typed becomes a ``search`` frame (``chat/search.py`` parses the filters and keeps the
 newest question); the answer arrives through the bridge like every frame and is copied here.
 Choosing a result shows the conversation around that message: at once if it is on screen,
-otherwise the page of history that ends with it is loaded (the window detaches from the live
+otherwise a page of history around it is loaded (the window detaches from the live
 end, "Jump to latest" brings it back), and the message is highlighted.
 """
 
@@ -19,8 +19,11 @@ from ..chat.search import SearchResult
 
 __all__ = ["SearchMixin", "AROUND"]
 
-AROUND = 30
-"""How many messages up to the chosen one are loaded when it is not on screen."""
+AROUND = 40
+"""How many messages around the chosen one are loaded when it is not on screen."""
+AFTER = 15
+"""Ids after the chosen one asked for too: ids grow across rooms, so at most this many of the
+room's messages after it come along, and it is always in the page (AFTER < AROUND)."""
 
 
 class SearchMixin(rx.State, mixin=True):
@@ -71,8 +74,8 @@ class SearchMixin(rx.State, mixin=True):
             return
         session = bridge.session
         if room_id == GENERAL and session.window.by_id(message_id) is None:
-            session.jump_to = message_id
-            await bridge.send(MessageType.HISTORY, {"beforeId": message_id + 1, "limit": AROUND})
+            session.jump_before = message_id + AFTER
+            await bridge.send(MessageType.HISTORY, {"beforeId": session.jump_before, "limit": AROUND})
         return reveal(message_id)
 
 

@@ -189,8 +189,9 @@ class Person:
         box.fill(text)
         box.press("Enter")
         expect(box).to_have_value("")
-        expect(self.page.locator(f'.message[data-sender="{self.name}"]', has_text=text.split("\n")[0]).last
-               ).to_be_visible()
+        # Confirmed by the server's echo (not just shown at once as "Sending…").
+        expect(self.page.locator(f'.message:not(.unconfirmed)[data-sender="{self.name}"]',
+                                 has_text=text.split("\n")[0]).last).to_be_visible()
         self.page.wait_for_timeout(SEND_SPACING_MS)
 
     def log(self):
