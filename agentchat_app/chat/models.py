@@ -61,6 +61,8 @@ class ChatMessage:
     send_status: str = ""
     """What to show about it: "Sending…", "Waiting for connection…" or why it failed."""
     client_id: int = 0
+    usage_label: str = ""
+    """What the answer's model calls used and cost ("1,234 tokens · $0.0021 · gpt-x"), or ""."""
 
 
 @dataclasses.dataclass

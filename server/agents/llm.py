@@ -25,8 +25,9 @@ from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState
 from agentchat_client.runs import Run, TextStream, Tool, ToolCall, ToolSkipped, result_text
 from ..store import Message
-from .base import Agent, AgentError, Status
+from .base import AgentError, Status
 from .llm_client import ChatDelta, LLMError, stream_chat
+from .metering import CallClock, Metered, openai_tokens
 
 __all__ = ["LLMAgent", "LLMSpec"]
 
@@ -133,7 +134,7 @@ class _Round:
         return calls
 
 
-class LLMAgent(Agent):
+class LLMAgent(Metered):
     role = "LLM assistant"
 
     def __init__(self, spec: LLMSpec, tools: Sequence[Tool] = ()) -> None:
@@ -191,6 +192,7 @@ class LLMAgent(Agent):
             raise AgentError("No model endpoint is configured: set AGENTCHAT_LLM_BASE_URL (e.g. http://localhost:11434/v1).")
         if self._http is None:
             raise AgentError("I am not started yet; try again in a moment.")
+        await self.admit(msg)  # a spent budget refuses here, before any call to the model
         run = self.run
         messages: list[dict[str, Any]] = list(await self.context(msg))
         answer, streamed = "", ""
@@ -225,25 +227,17 @@ class LLMAgent(Agent):
 
     async def _stream_round(self, current: _Round, payload: dict[str, Any]) -> None:
         assert self._http is not None
+        clock, usage = CallClock(), None
         async for delta in stream_chat(self._http, self.spec.base_url, self.spec.api_key, payload):
+            clock.tick()
             if delta.kind in ("text", "reasoning"):
                 await current.write(delta.kind, delta.text)
             elif delta.kind == "tool":
                 await current.tool(delta)
             elif delta.kind == "usage" and delta.usage:
-                self._count(current.run, delta.usage)
-
-    def _count(self, run: Run, usage: dict[str, Any]) -> None:
-        def number(value: Any) -> int | None:
-            return value if isinstance(value, int) and value >= 0 else None
-
-        details: dict[str, Any] = usage.get("completion_tokens_details") or {}
-        cached: dict[str, Any] = usage.get("prompt_tokens_details") or {}
-        details, cached = (d if isinstance(d, dict) else {} for d in (details, cached))
-        run.usage(model=self.spec.model, input_tokens=number(usage.get("prompt_tokens")),
-                  output_tokens=number(usage.get("completion_tokens")), total_tokens=number(usage.get("total_tokens")),
-                  reasoning_tokens=number(details.get("reasoning_tokens")),
-                  cached_input_tokens=number(cached.get("cached_tokens")))
+                usage = delta.usage
+                current.run.usage(model=self.spec.model, **openai_tokens(usage))
+        await self.meter(current.run, self.spec.model, usage, clock)  # the ledger, budgets' soft notices
 
     async def _execute(self, call: ToolCall) -> str:
         """Run one call the model made (its policy first); what the model reads back."""
