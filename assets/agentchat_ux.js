@@ -68,7 +68,7 @@
     if (wasDown && !down && !document.getElementById("connection-banner")) {
       var note = document.createElement("div");
       note.className = "connection-banner back-online";
-      note.setAttribute("role", "status");
+      note.setAttribute("aria-live", "polite");
       note.textContent = "Back online";
       document.body.appendChild(note);
       setTimeout(function () { note.remove(); }, 3000);

@@ -27,7 +27,7 @@ def _banner(text: rx.Var[str] | str, element_id: str) -> rx.Component:
         rx.text(text, size="2", weight="medium"),
         id=element_id,
         class_name=rx.Var.create("connection-banner") + rx.cond(back, " back-online", ""),
-        role="status",
+        # A live region, but not role="status": that is the header's connection indicator.
         aria_live="polite",
     )
 

@@ -117,6 +117,8 @@ def test_the_app_socket_away_shows_reconnecting_not_framework_text(people):
     yan.page.evaluate("() => window.__sockets.forEach(s => s.close())")
     expect(yan.page.locator("#app-reconnecting")).to_have_text("Reconnecting…")
     expect(yan.page.get_by_text(FRAMEWORK_TEXT)).to_have_count(0)
+    presence = yan.page.locator(f'[data-member="{yan.name}"] .member-presence')
+    assert presence.evaluate("e => getComputedStyle(e, '::after').content") == '"status unknown"'
     yan.context.set_offline(False)
     expect(connected(yan)).to_be_visible(timeout=30_000)
     expect(yan.page.locator("#app-reconnecting")).to_have_count(0)
