@@ -16,6 +16,14 @@ def test_claim_then_posted_then_repeat_is_known() -> None:
     assert sent.claim("alice", None) is None and sent.claim("alice", None) is None  # no id: never deduped
 
 
+def test_the_same_id_with_other_content_is_a_new_message() -> None:
+    sent = SentIds()
+    assert sent.claim("agent", "a-1", "hello") is None
+    sent.posted("agent", "a-1", 10)
+    assert sent.claim("agent", "a-1", "hello") == 10
+    assert sent.claim("agent", "a-1", "numbering restarted: another text") is None
+
+
 def test_a_refused_message_may_be_retried() -> None:
     sent = SentIds()
     assert sent.claim("alice", "x") is None

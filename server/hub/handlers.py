@@ -78,7 +78,8 @@ def _user(conn: Conn) -> str:
 async def on_message(hub: Hub, conn: Conn, data: ChatMessageData) -> None:
     require_poster(_role(conn))
     user = _user(conn)
-    earlier = hub.service.sent_ids.claim(user, data.id)
+    content = (data.text, data.roomId or GENERAL, data.threadId, data.replyTo, tuple(data.attachments))
+    earlier = hub.service.sent_ids.claim(user, data.id, content)
     if earlier is not None:  # a retry of a message already posted (or still being stored): not again
         row = await hub.store.get_message(earlier) if earlier != IN_FLIGHT else None
         if row is not None:  # the original, to this connection only: it confirms the retry
