@@ -294,7 +294,9 @@ def post_messages(stack: Stack, user: str, texts: list[str]) -> list[int]:
         while len(ids) < len(texts):
             frame = orjson.loads(ws.recv(timeout=30))
             data = frame.get("data") or {}
-            if frame["type"] == "message" and str(data.get("clientId", "")).startswith("seed-"):
+            # Recovery replays earlier seeds (same client ids, other texts): match the text too.
+            if (frame["type"] == "message" and data.get("clientId") == f"seed-{len(ids)}"
+                    and data.get("text") == texts[len(ids)]):
                 ids.append(data["id"])
             elif frame["type"] == "error" and str(data.get("ref", "")).startswith("seed-"):
                 raise RuntimeError(f"seeding refused: {data}")
