@@ -20,12 +20,14 @@ from websockets.asyncio.server import Server
 
 from .accounts import AccountService
 from .accounts.factory import accounts_for
+from .accounts.tool_tokens import ToolTokens
 from .endpoint import serve_hub
 from .auth import load_secret
 from .backends import make_agent_directory, make_fanout, make_limiter, make_presence
 from .core.events import Event
 from .http import ApiContext, HttpLayer, build_app
 from .http.runs import run_routes
+from .http.tool_tokens import tool_token_routes
 from .http.usage import usage_routes
 from .hub import AccountsAuthenticator, Hub, StopCallback
 from .mcp_server import McpEndpoint
@@ -248,12 +250,21 @@ class WebSocketManager:
         assert self.accounts is not None
         context = ApiContext(self.accounts, self.store, self.settings, hub.stats, started)
         self.mcp = McpEndpoint(hub, self.accounts)
-        await self.mcp.start()
-        routes = [*run_routes(hub.runs, self.accounts, self.store), *usage_routes(context), *self.mcp.routes()]
+        routes = [*run_routes(hub.runs, self.accounts, self.store), *usage_routes(context), *self.mcp.routes(),
+                  *self._tool_token_routes()]
         self.http = HttpLayer(build_app(context, routes), trusted_proxies=self.settings.trusted_proxies)
         self.server = await serve_hub(hub, self.settings, started, self.http)
         self.running = True
         log.info("AgentChat server listening on %s (database: %s)", self.url, self.store.describe()["backend"])
+
+    def _tool_token_routes(self) -> list[Any]:
+        """``/api/me/mcp-tokens``: people's tokens for the per-user MCP servers of the agents config."""
+        from .agents.config import load_mcp_servers  # the agents package imports this module
+
+        assert self.accounts is not None
+        config = self.settings.agents_config
+        servers = list(load_mcp_servers(config).values()) if config is not None else []
+        return tool_token_routes(self.accounts, ToolTokens(self.settings.data_dir), servers)
 
     async def stop_server(self) -> None:
         """Close every connection with 1001 (going away), after pending messages are stored."""

@@ -47,13 +47,11 @@ class Outgoing:
 
     def frame(self) -> dict[str, Any]:
         """The ``message`` frame's data (the same every time: the id makes retries safe)."""
-        data: dict[str, Any] = {
+        return {
             "id": self.client_id, "text": self.text, "mentions": parse_mentions(self.text),
             "replyTo": self.reply_to, "attachments": list(self.attachments),
+            "roomId": self.room_id,  # always: by the time it goes out another room may be open
         }
-        if self.room_id != GENERAL:
-            data["roomId"] = self.room_id
-        return data
 
 
 class Outbox:

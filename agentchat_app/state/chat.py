@@ -27,13 +27,14 @@ from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
 from .outbox import OutboxMixin
+from .rooms import RoomsMixin
 from .runs import RunsMixin
 from .search import SearchMixin
 
 __all__ = ["ChatState", "ALL_FIELDS"]
 
 ALL_FIELDS = {"messages", "streams", "members", "typing", "questions", "connection", "error", "role", "runs",
-              "approvals", "pending", "banner", "search"}
+              "approvals", "rooms", "thread", "pending", "banner", "search"}
 HISTORY_PAGE = 50
 TYPING_EVERY_SECONDS = 2.0
 MAX_SUGGESTIONS = 6
@@ -44,7 +45,7 @@ _SHRINK_COMPOSER = rx.call_script("window.agentchatFitComposer && window.agentch
 """After sending, the composer (grown with a long text) goes back to one line."""
 
 
-class ChatState(OutboxMixin, SearchMixin, RunsMixin, AuthState):
+class ChatState(OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, AuthState):
     messages: list[ChatMessage] = []
     """The older, stable part of the window (changes once every few dozen messages)."""
     recent: list[ChatMessage] = []
@@ -71,6 +72,8 @@ class ChatState(OutboxMixin, SearchMixin, RunsMixin, AuthState):
     show_people: bool = False
 
     _last_typing_sent: float = 0.0
+    _drafts: dict[str, str] = {}
+    """What was typed in the composer of each room left with text in it (drafts per conversation)."""
     _older_keys: list[str] = []
 
     # --- derived -------------------------------------------------------------------------
@@ -120,6 +123,7 @@ class ChatState(OutboxMixin, SearchMixin, RunsMixin, AuthState):
             return
         bridge.consumers += 1
         session = bridge.session
+        shown_room = session.room_id
         try:
             changes = Changes(fields=set(ALL_FIELDS))
             while True:
@@ -135,6 +139,9 @@ class ChatState(OutboxMixin, SearchMixin, RunsMixin, AuthState):
                         return
                 for text in changes.toasts[-3:]:
                     yield rx.toast.info(text, duration=5000)
+                if session.room_id != shown_room:  # the server opened a room (created, a DM): its URL
+                    shown_room = session.room_id
+                    yield self.room_url_script(shown_room)
                 if bridge.closed and bridge.queue.empty():
                     return
                 batch = await bridge.next_batch(timeout=0.25 if session.needs_tick else 5.0)
@@ -148,6 +155,8 @@ class ChatState(OutboxMixin, SearchMixin, RunsMixin, AuthState):
                     changes.merge(session.tick())
                 if session.runs.missing:
                     await self._ask_for_missing(session, bridge)
+                if session.rooms.outbox:
+                    await self._flush_rooms(bridge)
                 if await self._flush_outbox(bridge):  # what waited for the reconnect goes out now
                     changes.fields.add("pending")
         finally:
@@ -156,6 +165,7 @@ class ChatState(OutboxMixin, SearchMixin, RunsMixin, AuthState):
     def _copy(self, session: ChatSession, changes: Changes) -> None:
         fields = changes.fields
         self._copy_runs(session, fields)
+        self._copy_rooms(session, fields)
         self._copy_pending(session, fields)
         self._copy_search(session, fields)
         if "banner" in fields:
@@ -225,6 +235,17 @@ class ChatState(OutboxMixin, SearchMixin, RunsMixin, AuthState):
             if bridge is not None:
                 await bridge.send(MessageType.TYPING, {"typing": True})
 
+    def _swap_draft(self, left: str, opened: str) -> None:
+        """Keep the draft of the room just left; show the opened room's own draft."""
+        if left == opened:
+            return
+        if self.draft.strip():
+            self._drafts[left] = self.draft
+        else:
+            self._drafts.pop(left, None)
+        self.draft = self._drafts.pop(opened, "")
+        self.suggestions = []
+
     @rx.event
     def pick_mention(self, name: str):
         match = _MENTION_AT_END.search(self.draft)
@@ -269,9 +290,11 @@ class ChatState(OutboxMixin, SearchMixin, RunsMixin, AuthState):
             self.error = "Not connected to the chat server right now; your message is kept. Try again in a moment."
             return
         # Shown at once, marked as sending (or waiting for the connection); the echo confirms it.
-        bridge.session.outbox.add(text, reply_to=self.reply_to_id or None, attachments=attachment_ids)
+        room_id = bridge.session.room_id
+        bridge.session.outbox.add(text, room_id=room_id, reply_to=self.reply_to_id or None, attachments=attachment_ids)
         await self._flush_outbox(bridge)
-        self.pending = bridge.session.outbox.views()
+        self.pending = bridge.session.outbox.views(room_id)
+        self._drafts.pop(room_id, None)
         self.draft = ""
         self.suggestions = []
         self.pending_files = []

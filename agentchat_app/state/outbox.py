@@ -23,8 +23,8 @@ class OutboxMixin(rx.State, mixin=True):
     """Mine, not confirmed yet: "Sending…", "Waiting for connection…" or failed with Retry."""
 
     def _copy_pending(self, session: Any, fields: set[str]) -> None:
-        if "pending" in fields:
-            self.pending = session.outbox.views()
+        if fields & {"pending", "messages"}:  # "messages": another room may be open now
+            self.pending = session.outbox.views(session.room_id)
 
     async def _flush_outbox(self, bridge: Any) -> bool:
         """Send what is due; True if anything changed on screen."""
@@ -42,7 +42,7 @@ class OutboxMixin(rx.State, mixin=True):
             return
         if bridge.session.outbox.retry(client_id):
             await self._flush_outbox(bridge)
-        self.pending = bridge.session.outbox.views()
+        self.pending = bridge.session.outbox.views(bridge.session.room_id)
 
     @rx.event
     def discard_send(self, client_id: int):
@@ -51,6 +51,6 @@ class OutboxMixin(rx.State, mixin=True):
         if bridge is None:
             return
         item = bridge.session.outbox.discard(client_id)
-        self.pending = bridge.session.outbox.views()
+        self.pending = bridge.session.outbox.views(bridge.session.room_id)
         if item is not None and not self.draft.strip():  # type: ignore[has-type]
             self.draft = item.text

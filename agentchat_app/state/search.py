@@ -46,6 +46,8 @@ class SearchMixin(rx.State, mixin=True):
         bridge = self._bridge()  # type: ignore[attr-defined]
         if bridge is None:
             return
+        board = bridge.session.rooms
+        bridge.session.search.rooms = {rid: board.label(room) for rid, room in board.rooms.items()} or {GENERAL: GENERAL}
         data = bridge.session.search.ask(value)
         self.search_open = bool(value.strip())
         self.search_status = bridge.session.search.status
@@ -73,10 +75,14 @@ class SearchMixin(rx.State, mixin=True):
         if bridge is None:
             return
         session = bridge.session
-        if room_id == GENERAL and session.window.by_id(message_id) is None:
+        events = []
+        if room_id != session.room_id:
+            events.append(await self._open_room(room_id))  # type: ignore[attr-defined]  # state/rooms.py
+        if session.room_id == room_id and session.window.by_id(message_id) is None:
             session.jump_before = message_id + AFTER
-            await bridge.send(MessageType.HISTORY, {"beforeId": session.jump_before, "limit": AROUND})
-        return reveal(message_id)
+            await bridge.send(MessageType.HISTORY, {"roomId": room_id, "beforeId": session.jump_before,
+                                                    "limit": AROUND})
+        return [*[e for e in events if e is not None], reveal(message_id)]
 
 
 def reveal(message_id: int) -> rx.event.EventSpec:

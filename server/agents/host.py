@@ -123,7 +123,7 @@ class AgentManager:
                 continue
             known = {t.name for t in agent.tools}
             unknown = sorted(set(table.by_tool) - known - {"*"})
-            if known and unknown:
+            if known and unknown and getattr(agent, "mcp", None) is None:  # MCP tools are known only at run time
                 raise ConfigError(f"{where}: tool_policies.{name}: {name} has no tool {', '.join(unknown)} "
                                   f"(its tools: {', '.join(sorted(known))})")
             agent.policies = table

@@ -104,7 +104,7 @@ class Stack:
             [sys.executable, "-m", "server", "--port", str(self.server_port)],
             cwd=ROOT, env=self.env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
         )
-        wait_http(f"http://127.0.0.1:{self.server_port}/healthz", 60, self.server, log)
+        wait_http(f"http://127.0.0.1:{self.server_port}/healthz", 120, self.server, log)
 
     def stop_server(self) -> None:
         stop_process(self.server)
@@ -121,8 +121,12 @@ class Stack:
 def stack() -> Iterator[Stack]:
     workdir = Path(tempfile.mkdtemp(prefix="agentchat-e2e-"))
     data = workdir / "data"
+    agents_config = workdir / "agents.toml"  # a per-user MCP server for /settings (no agents of its own)
+    agents_config.write_text('[mcp_servers.tracker]\nurl = "http://127.0.0.1:9/mcp"\nper_user = true\n'
+                             'description = "The issue tracker, as you"\n')
     env = dict(os.environ)
     env.update({
+        "AGENTCHAT_AGENTS_CONFIG": str(agents_config),
         "AGENTCHAT_DATA_DIR": str(data),
         "AGENTCHAT_UPLOAD_DIR": str(data / "uploads"),
         "AGENTCHAT_JWT_SECRET": "e2e-secret-" + "x" * 40,
@@ -130,6 +134,7 @@ def stack() -> Iterator[Stack]:
         "AGENTCHAT_DATABASE_URL": "",
         "AGENTCHAT_REDIS_URL": "",
         "AGENTCHAT_HOST": "127.0.0.1",
+        "AGENTCHAT_SIGNIN_THROTTLE_SECONDS": "120",  # the throttle test must not race a busy machine
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_WEB_WORKDIR": str(ROOT / ".tools" / "web-e2e"),
         "REFLEX_TELEMETRY_ENABLED": "false",
