@@ -156,6 +156,7 @@ class RoomsMixin(rx.State, mixin=True):
             bridge = self._bridge()  # type: ignore[attr-defined]
             bridge.session.rooms.waiting_for = ("create", name)
             self.show_create = False
+            self.show_people = False  # type: ignore[has-type]
 
     @rx.event
     async def join_room(self, room_id: str):
@@ -174,6 +175,7 @@ class RoomsMixin(rx.State, mixin=True):
             return
         existing = next((r for r in bridge.session.rooms.direct() if user_id in r.members), None)
         self.show_dm = False
+        self.show_people = False  # type: ignore[has-type]
         if existing is not None:
             return await self._open_room(existing.room_id)
         if await self._room_send(MessageType.DM_OPEN, {"userId": user_id}):

@@ -140,3 +140,16 @@ def test_browse_and_join_a_public_channel(people):
     expect(room_link(finn.page, name)).to_be_visible()
     finn.send("Joined!")
     expect(in_log(erin.page, "Joined!")).to_be_visible()
+
+
+def test_a_direct_message_with_an_agent_is_answered_there(people):
+    gus = people("gus")
+    gus.page.get_by_role("button", name="New direct message").click()
+    gus.page.get_by_role("button", name="Message helper").click()
+    expect(gus.page.locator("#room-title")).to_have_text("helper")
+    gus.send("hello there")  # no @mention: in a DM the agent answers everything
+    answer = gus.page.locator("#message-log .message.from-agent", has_text="Agents here")
+    expect(answer).to_be_visible()
+    room_link(gus.page, "general").click()
+    expect(gus.page.locator("#room-title")).to_have_text("general")
+    expect(in_log(gus.page, "hello there")).to_have_count(0)
