@@ -183,7 +183,7 @@ class AgentManager:
             await self._start_agent(agent)
         for entry in self.telegram_agents.values():
             await self._start_telegram_agent(entry)
-        self.manager.add_message_handler(self._on_message, all_rooms=True)
+        self.manager.add_message_handler(self._on_message, all_rooms=True, on_loop=True)
         self.manager.add_stop_handler(self._on_stop)
         self._started = True
         log.info("agents ready: %s", ", ".join(sorted([*self.agents, *self.telegram_agents])) or "none")
@@ -217,8 +217,9 @@ class AgentManager:
                 log.exception("agent %s failed to stop cleanly", agent.name)
 
     # routing --------------------------------------------------------------------------------------
-    async def _on_message(self, msg: ParsedMessage) -> None:
-        """The ``add_message_handler`` hook: start one task per agent that wants ``msg``."""
+    def _on_message(self, msg: ParsedMessage) -> None:
+        """The ``add_message_handler`` hook, on the loop (no task per message): start one task
+        per agent that wants ``msg``."""
         if not self._started:
             return
         hub = getattr(self.manager, "hub", None)
