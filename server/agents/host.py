@@ -295,15 +295,25 @@ class AgentManager:
         assert task is not None
         run = self._new_run(agent, msg, run_id)
         token = current_run.set(run)
+        begun = False
         try:
             await run.start()
+            begun = True
             await agent.report_status(await agent.working_status(msg))
             await agent.handle(msg)
         except asyncio.CancelledError:
             by = self._stopping.pop(task, None)
+            if not begun:  # stopped before the server confirmed the run: answer outside it
+                current_run.set(None)
             if by is not None:
                 await self._quietly(agent.reply(msg, f"Stopped by {by}.", AgentState.IDLE), agent)
-            await self._quietly(asyncio.shield(run.cancel()), agent)
+            if begun:
+                await self._quietly(asyncio.shield(run.cancel()), agent)
+            else:
+                try:
+                    await asyncio.shield(run.cancel())
+                except Exception as exc:  # the run may never have reached the server
+                    log.info("run %s of %s stopped before it started: %s", run.run_id, agent.name, exc)
             if by is None:
                 raise  # the server is shutting down
             return
