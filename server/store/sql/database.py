@@ -9,6 +9,7 @@ than two thread hand-offs, so when no other write holds the lock they commit on 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -72,7 +73,9 @@ class Database:
         self.writer_pool = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
         self.reader_pool = ThreadPoolExecutor(4, thread_name_prefix="store-reader")
         self.write_lock = threading.Lock()
-        self.inline_writes = self.dialect == "sqlite"
+        # Not when several worker processes share the file (AGENTCHAT_WORKERS): another process's
+        # write would make the loop wait in SQLite's busy handler.
+        self.inline_writes = self.dialect == "sqlite" and "AGENTCHAT_WORKER_INDEX" not in os.environ
 
     async def migrate(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self.writer_pool, migrate, self.engine)
