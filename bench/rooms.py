@@ -129,11 +129,18 @@ class Clients:
             due += interval
 
     async def run(self) -> None:
-        gate = asyncio.Semaphore(100)
+        gate = asyncio.Semaphore(50)
 
         async def one(user: str) -> WsClient:
             async with gate:
-                return await self.open(user)
+                for attempt in range(5):  # a busy machine may let an auth time out: try again
+                    try:
+                        return await self.open(user)
+                    except (ConnectionError, asyncio.TimeoutError, OSError):
+                        if attempt == 4:
+                            raise
+                        await asyncio.sleep(1 + attempt)
+                raise AssertionError("unreachable")
 
         clients = dict(zip(self.part.users, await asyncio.gather(*(one(u) for u in self.part.users))))
         while time.monotonic_ns() - self.last_frame < 0.5e9:  # setup chatter (presence) settles
