@@ -8,11 +8,13 @@ from starlette.applications import Starlette
 from .pages.admin import admin_page
 from .pages.auth import login_page, reset_page, signup_page
 from .pages.chat import chat_page
+from .pages.settings import settings_page
 from .services import web_session
 from .services.companion import companion_lifespan
 from .state.admin import AdminState
 from .state.auth import AuthState
 from .state.chat import ChatState
+from .state.settings import SettingsState
 
 TITLE = "AgentChat"
 
@@ -30,4 +32,5 @@ app.add_page(chat_page, route="/", title=TITLE, on_load=ChatState.load)
 app.add_page(login_page, route="/login", title=f"Sign in · {TITLE}", on_load=AuthState.redirect_if_signed_in)
 app.add_page(signup_page, route="/signup", title=f"Create account · {TITLE}", on_load=AuthState.redirect_if_signed_in)
 app.add_page(admin_page, route="/admin", title=f"Admin · {TITLE}", on_load=AdminState.load)
+app.add_page(settings_page, route="/settings", title=f"Settings · {TITLE}", on_load=SettingsState.load)
 app.add_page(reset_page, route="/reset", title=f"New password · {TITLE}", on_load=AuthState.load_reset)

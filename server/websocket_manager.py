@@ -20,13 +20,17 @@ from websockets.asyncio.server import Server
 
 from .accounts import AccountService
 from .accounts.factory import accounts_for
+from .accounts.tool_tokens import ToolTokens
 from .endpoint import serve_hub
 from .auth import load_secret
 from .backends import make_agent_directory, make_fanout, make_limiter, make_presence
 from .core.events import Event
 from .http import ApiContext, HttpLayer, build_app
 from .http.runs import run_routes
+from .http.tool_tokens import tool_token_routes
+from .http.usage import usage_routes
 from .hub import AccountsAuthenticator, Hub, StopCallback
+from .mcp_server import McpEndpoint
 from agentchat_client.message import MessageParser, ParsedMessage, to_parsed
 from agentchat_client.protocol import GENERAL, AgentState, MessageType, ProtocolError
 from .serialize import StoredEvents
@@ -64,6 +68,7 @@ class WebSocketManager:
         self.hub: Hub | None = None
         self.accounts: AccountService | None = None
         self.http: HttpLayer | None = None
+        self.mcp: McpEndpoint | None = None
         self._store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pool = ThreadPoolExecutor(16, thread_name_prefix="agent-handler")
@@ -181,12 +186,17 @@ class WebSocketManager:
         thread_id: int | None = None,
         run_id: str | None = None,
     ) -> Message:
+        extra: dict[str, Any] = {}
         if run_id is not None:
             await self._hub().runs.flushed(run_id)  # the run's text first, then the answer that replaces it
+            extra["runId"] = run_id
+            usage = self._hub().usage.answer_usage(run_id)  # what the run's model calls used and cost
+            if usage is not None:
+                extra["usage"] = usage
         return await self._hub().service.post(
             agent, text, MessageType.AGENT_RESPONSE, reply_to=reply_to, agent_status=agent_status,
             stream_id=stream_id, attachment_ids=attachment_ids, room_id=room_id, thread_id=thread_id,
-            extra={"runId": run_id} if run_id else None,
+            extra=extra or None,
         )
 
     async def set_status(self, agent: str, status: str, current_task: str | None = None,
@@ -247,11 +257,23 @@ class WebSocketManager:
         started = time.monotonic()
         assert self.accounts is not None
         context = ApiContext(self.accounts, self.store, self.settings, hub.stats, started)
-        self.http = HttpLayer(build_app(context, run_routes(hub.runs, self.accounts, self.store)),
-                              trusted_proxies=self.settings.trusted_proxies)
+        self.mcp = McpEndpoint(hub, self.accounts)
+        await self.mcp.start()
+        routes = [*run_routes(hub.runs, self.accounts, self.store), *usage_routes(context), *self.mcp.routes(),
+                  *self._tool_token_routes()]
+        self.http = HttpLayer(build_app(context, routes), trusted_proxies=self.settings.trusted_proxies)
         self.server = await serve_hub(hub, self.settings, started, self.http)
         self.running = True
         log.info("AgentChat server listening on %s (database: %s)", self.url, self.store.describe()["backend"])
+
+    def _tool_token_routes(self) -> list[Any]:
+        """``/api/me/mcp-tokens``: people's tokens for the per-user MCP servers of the agents config."""
+        from .agents.config import load_mcp_servers  # the agents package imports this module
+
+        assert self.accounts is not None
+        config = self.settings.agents_config
+        servers = list(load_mcp_servers(config).values()) if config is not None else []
+        return tool_token_routes(self.accounts, ToolTokens(self.settings.data_dir), servers)
 
     async def stop_server(self) -> None:
         """Close every connection with 1001 (going away), after pending messages are stored."""
@@ -263,6 +285,8 @@ class WebSocketManager:
             self.server.close(close_connections=False)
         if self.http is not None:
             await self.http.shutdown()
+        if self.mcp is not None:
+            await self.mcp.stop()
         await self.store.flush()  # accepted messages are stored and broadcast before we close
         await hub.close_all(1001, "server shutting down")
         if self.server is not None:
@@ -276,6 +300,7 @@ class WebSocketManager:
         self.hub = None
         self.server = None
         self.http = None
+        self.mcp = None
         log.info("AgentChat server stopped")
 
     # handler dispatch -----------------------------------------------------------------------------

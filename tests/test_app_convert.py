@@ -63,3 +63,18 @@ def test_an_agent_answering_me_is_not_a_mention_to_notify():
     other = to_message({"id": 3, "text": "@alice can you look?", "sender": "bob", "replyTo": 1},
                        me="alice", agents={"tasks"}, is_agent_response=False, quoted=mine)
     assert other.mentions_me
+
+
+def test_an_answer_shows_its_usage_in_one_quiet_line():
+    from agentchat_app.chat.convert import usage_label
+
+    usage = {"inputTokens": 1000, "outputTokens": 234, "totalTokens": 1234, "model": "gpt-x", "costUsd": 0.0021}
+    answer = to_message({"id": 9, "text": "hi", "sender": "writer", "usage": usage}, me="alice", agents={"writer"},
+                        is_agent_response=True)
+    assert answer.usage_label == "1,234 tokens · $0.0021 · gpt-x"
+    assert usage_label({**usage, "costUsd": 12.5}) == "1,234 tokens · $12.50 · gpt-x"
+    assert usage_label({**usage, "costUsd": 0}) == "1,234 tokens · gpt-x"  # no price: no cost shown
+    assert usage_label({**usage, "costUsd": 1e-9}) == "1,234 tokens · <$0.000001 · gpt-x"
+    assert usage_label(None) == usage_label({"totalTokens": "many"}) == ""
+    assert to_message({"id": 3, "text": "x", "sender": "bob"}, me="alice", agents=set(),
+                      is_agent_response=False).usage_label == ""

@@ -23,6 +23,8 @@ __all__ = [
     "to_member",
     "to_question",
     "mentions_user",
+    "usage_label",
+    "cost_label",
 ]
 
 EXCERPT_CHARS = 90
@@ -133,7 +135,34 @@ def to_message(
         stream_id=str(data.get("streamId") or ""),
         agent_status=str(data.get("agentStatus") or ""),
         run_id=str(data.get("runId") or ""),
+        usage_label=usage_label(data.get("usage")),
     )
+
+
+def cost_label(cost: float) -> str:
+    """``$1.25``; small amounts keep their digits (``$0.0016``); less than a millionth of a dollar is ``<$0.000001``."""
+    if cost == 0:
+        return "$0"
+    if cost >= 0.01:
+        return f"${cost:,.2f}"
+    shown = f"{cost:.6f}".rstrip("0").rstrip(".")
+    return f"${shown}" if shown not in ("0", "") else "<$0.000001"
+
+
+def usage_label(usage: Any) -> str:
+    """An answer's ``usage`` as one quiet line: tokens, cost (when priced) and model."""
+    if not isinstance(usage, dict):
+        return ""
+    total = usage.get("totalTokens")
+    if not isinstance(total, int) or isinstance(total, bool):
+        return ""
+    parts = [f"{total:,} tokens"]
+    cost = usage.get("costUsd")
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost > 0:
+        parts.append(cost_label(float(cost)))
+    if isinstance(usage.get("model"), str) and usage["model"]:
+        parts.append(usage["model"])
+    return " · ".join(parts)
 
 
 def last_seen_label(value: Any) -> str:

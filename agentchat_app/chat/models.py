@@ -56,6 +56,8 @@ class ChatMessage:
     agent_status: str = ""
     run_id: str = ""
     """The run this agent answer ends: its steps and tool calls show under it."""
+    usage_label: str = ""
+    """What the answer's model calls used and cost ("1,234 tokens · $0.0021 · gpt-x"), or ""."""
 
 
 @dataclasses.dataclass

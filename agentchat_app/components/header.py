@@ -60,6 +60,7 @@ def header() -> rx.Component:
                 ChatState.is_admin,
                 rx.link(rx.button("Admin", variant="ghost", size="2"), href="/admin"),
             ),
+            rx.link(rx.button("Settings", variant="ghost", size="2"), href="/settings"),
             rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark theme"),
             rx.button("Sign out", variant="outline", size="2", on_click=ChatState.sign_out),
             align="center",

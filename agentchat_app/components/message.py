@@ -116,6 +116,8 @@ def message_item(message: ChatMessage) -> rx.Component:
                 rx.hstack(rx.foreach(message.attachments, _attachment), wrap="wrap", spacing="2"),
             ),
             rx.cond(message.run_id != "", run_line(message)),
+            rx.cond(message.usage_label != "", rx.text(message.usage_label, size="1", color_scheme="gray",
+                                                        class_name="answer-usage")),
             spacing="1",
             width="100%",
             min_width="0",

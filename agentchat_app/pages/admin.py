@@ -6,6 +6,7 @@ import reflex as rx
 
 from ..components.admin_table import invites_section, keys_section, new_secret, people_table
 from ..components.audit import audit_section
+from ..components.usage import usage_section
 from ..state.admin import AdminState
 
 __all__ = ["admin_page"]
@@ -40,6 +41,7 @@ def admin_page() -> rx.Component:
                 people_table(),
                 keys_section(),
                 invites_section(),
+                usage_section(),
                 audit_section(),
                 spacing="4",
                 width="100%",

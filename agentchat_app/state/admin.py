@@ -14,6 +14,7 @@ import reflex as rx
 
 from ..services import accounts
 from .audit import AuditMixin
+from .usage import UsageMixin
 from .auth import AuthState
 
 __all__ = ["AdminState", "PersonRow", "KeyRow", "InviteRow"]
@@ -55,7 +56,7 @@ def when(stamp: str | None) -> str:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
 
 
-class AdminState(AuditMixin, AuthState):
+class AdminState(AuditMixin, UsageMixin, AuthState):
     people: list[PersonRow] = []
     keys: list[KeyRow] = []
     invites: list[InviteRow] = []
@@ -90,6 +91,7 @@ class AdminState(AuditMixin, AuthState):
         self.invites = [InviteRow(i.id, i.role, i.created_by, when(i.expires_at), _invite_status(i),
                                   _invite_status(i) == "open") for i in reversed(invites)]
         await self._refresh_audit(token)
+        await self._refresh_usage(token)
 
     async def _act(self, action) -> None:
         self.admin_notice = self.admin_error = ""

@@ -3,8 +3,10 @@
 Each entry is either an LLM agent (``model`` + ``system_prompt``, optionally ``tools``: Python
 functions it may call) or Python code (``entry = "package.module:attr"``): an ``Agent`` subclass,
 or a TelegramManager-era factory called with the manager.  A top-level ``[tool_policies.<agent>]``
-table says, per tool, ``ask`` / ``allow`` / ``deny`` and who approves.  A mistake stops the server
-with the file, the entry and the field named.
+table says, per tool, ``ask`` / ``allow`` / ``deny`` and who approves.  A top-level
+``[mcp_servers.<name>]`` table lists MCP servers (``core.mcp_servers``); an LLM agent's
+``mcp_servers = ["name", ...]`` gives it their tools.  A mistake stops the server with the file,
+the entry and the field named.
 """
 
 from __future__ import annotations
@@ -18,16 +20,20 @@ from typing import Any
 
 from agentchat_client.protocol import is_valid_username
 from agentchat_client.runs import Policies, Tool
+from ..core.mcp_servers import McpServerSpec, parse_mcp_servers
 from ..settings import Settings
 from .base import Agent
 from .errors import ConfigError
 from .llm import LLMAgent, LLMSpec
 from .host import TelegramAgent
+from .mcp_sessions import McpToolbox
 
-__all__ = ["ConfigError", "load_agents", "parse_agents", "load_tool_policies", "parse_tool_policies"]
+__all__ = ["ConfigError", "load_agents", "parse_agents", "load_tool_policies", "parse_tool_policies",
+           "load_mcp_servers", "mcp_servers_of"]
 
 LLM_FIELDS = {"name", "model", "system_prompt", "description", "base_url", "api_key", "api_key_env",
-              "temperature", "max_tokens", "context_messages", "timeout", "tools", "max_tool_rounds"}
+              "temperature", "max_tokens", "context_messages", "timeout", "tools", "max_tool_rounds",
+              "mcp_servers"}
 CODE_FIELDS = {"name", "entry", "description", "role"}
 
 
@@ -50,6 +56,18 @@ def load_tool_policies(path: Path) -> dict[str, Policies]:
     return parse_tool_policies(_read(path), str(path))
 
 
+def load_mcp_servers(path: Path) -> dict[str, McpServerSpec]:
+    """The ``mcp_servers`` of the file (the HTTP API lists the per-user ones for the settings page)."""
+    return mcp_servers_of(_read(path), str(path))
+
+
+def mcp_servers_of(data: Any, where: str = "agents config") -> dict[str, McpServerSpec]:
+    try:
+        return parse_mcp_servers(data, where)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def parse_tool_policies(data: Any, where: str = "agents config") -> dict[str, Policies]:
     """``[tool_policies.<agent>]``: tool name (or ``"*"``) -> ``"ask"`` | ``"allow"`` | ``"deny"`` or
     ``{policy = "ask", approve = {...}, expires_in_seconds = 600}``."""
@@ -69,8 +87,9 @@ def parse_tool_policies(data: Any, where: str = "agents config") -> dict[str, Po
 
 def parse_agents(data: Any, settings: Settings, where: str = "agents config") -> list[Agent | TelegramAgent]:
     entries = data.get("agents") if isinstance(data, dict) else data
-    if entries is None and isinstance(data, dict) and "tool_policies" in data:
-        entries = []  # a file that only sets tool policies (for the built-in agents)
+    if entries is None and isinstance(data, dict) and ({"tool_policies", "mcp_servers", "mcpServers"} & set(data)):
+        entries = []  # a file that only sets tool policies or MCP servers (no agents of its own)
+    servers = mcp_servers_of(data, where)
     if not isinstance(entries, list):
         raise ConfigError(f"{where}: expected a list of agents (TOML: [[agents]] tables; JSON: {{\"agents\": [...]}})")
     agents: list[Agent | TelegramAgent] = []
@@ -85,7 +104,8 @@ def parse_agents(data: Any, settings: Settings, where: str = "agents config") ->
         if "entry" in entry:
             agents.append(_code_agent(entry, label))
         else:
-            agents.append(LLMAgent(_llm_spec(entry, settings, label), _tools(entry.get("tools"), label)))
+            agents.append(LLMAgent(_llm_spec(entry, settings, label), _tools(entry.get("tools"), label),
+                                   _mcp(entry.get("mcp_servers"), servers, label)))
     return agents
 
 
@@ -109,6 +129,22 @@ def _tools(value: Any, label: str) -> list[Tool]:
     if len(set(names)) != len(names):
         raise ConfigError(f"{label}: two tools share a name ({', '.join(sorted(n for n in set(names) if names.count(n) > 1))})")
     return tools
+
+
+def _mcp(value: Any, servers: dict[str, McpServerSpec], label: str) -> McpToolbox | None:
+    """``mcp_servers = ["name", ...]``: servers of the top-level ``mcp_servers`` table."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{label}: 'mcp_servers' is a list of names from the top-level mcp_servers table")
+    unknown = [v for v in value if v not in servers]
+    if unknown:
+        known = ", ".join(sorted(servers)) or "none are defined"
+        raise ConfigError(f"{label}: mcp_servers names {', '.join(unknown)}, which the mcp_servers table does not "
+                          f"define ({known})")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"{label}: mcp_servers names a server twice")
+    return McpToolbox([servers[v] for v in value]) if value else None
 
 
 def _check_fields(entry: dict[str, Any], allowed: set[str], label: str) -> None:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentMode, AgentState, is_valid_username
 from agentchat_client.runs import Policies, Run, ToolSkipped, new_run_id
+from ..core.budgets import Budgets
+from ..core.costs import Price
 from ..core.rooms import Room
 from ..settings import Settings
 from .base import Agent, AgentError, UsageError, current_run, snippet
@@ -83,12 +85,15 @@ class AgentManager:
         self._stopping: dict[asyncio.Task[None], str] = {}
         self._watchers: set[asyncio.Task[None]] = set()
         self._started = False
+        self.usage_rules: tuple[dict[str, Price], Budgets] = ({}, Budgets())
+        """``[prices]`` and ``[budgets]`` of the config, handed to the hub's ``UsageService`` at start."""
         if load_defaults:
             self._load_defaults()
 
     def _load_defaults(self) -> None:
         from .builtin import BUILTINS
         from .config import load_agents, load_tool_policies
+        from .usage_config import load_usage_rules
 
         for name in self.settings.builtin_agents:
             make = BUILTINS.get(name)
@@ -105,6 +110,7 @@ class AgentManager:
             else:
                 self._put(entry)
         self.apply_policies(load_tool_policies(self.settings.agents_config), str(self.settings.agents_config))
+        self.usage_rules = load_usage_rules(self.settings.agents_config, self.agents)
 
     def apply_policies(self, policies: dict[str, Policies], where: str = "tool_policies") -> None:
         """Give each in-process agent its tools' policies; a policy for a tool the agent does not
@@ -117,7 +123,7 @@ class AgentManager:
                 continue
             known = {t.name for t in agent.tools}
             unknown = sorted(set(table.by_tool) - known - {"*"})
-            if known and unknown:
+            if known and unknown and getattr(agent, "mcp", None) is None:  # MCP tools are known only at run time
                 raise ConfigError(f"{where}: tool_policies.{name}: {name} has no tool {', '.join(unknown)} "
                                   f"(its tools: {', '.join(sorted(known))})")
             agent.policies = table
@@ -179,6 +185,9 @@ class AgentManager:
     # lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
         """Register every agent and start listening (called before the server accepts clients)."""
+        hub = getattr(self.manager, "hub", None)
+        if hub is not None:
+            hub.usage.configure(*self.usage_rules)
         for agent in list(self.agents.values()):
             await self._start_agent(agent)
         for entry in self.telegram_agents.values():

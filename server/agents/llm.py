@@ -7,7 +7,8 @@ goes through its policy (``ask`` waits for the room's approval), runs, and its
 ``TOOL_CALL_RESULT`` goes back to the model, for up to ``max_tool_rounds`` rounds.  Clients of the
 original protocol see the text as ``agent_stream`` deltas and the final ``agent_response`` (the
 one that is stored), as before.  The recent conversation is sent as context, each person's line
-prefixed with their name.
+prefixed with their name.  The tools are the config's Python functions and the tools of the
+agent's MCP servers (``mcp_sessions``), offered per question.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ import httpx
 from agentchat_client.message import ParsedMessage
 from agentchat_client.protocol import AgentState
 from agentchat_client.runs import Run, TextStream, Tool, ToolCall, ToolSkipped, result_text
+from ..accounts.tool_tokens import ToolTokens
 from ..store import Message
-from .base import Agent, AgentError, Status
+from .base import AgentError, Status
 from .llm_client import ChatDelta, LLMError, stream_chat
+from .mcp_sessions import McpToolbox
+from .metering import CallClock, Metered, openai_tokens
 
 __all__ = ["LLMAgent", "LLMSpec"]
 
@@ -133,19 +137,25 @@ class _Round:
         return calls
 
 
-class LLMAgent(Agent):
+class LLMAgent(Metered):
     role = "LLM assistant"
 
-    def __init__(self, spec: LLMSpec, tools: Sequence[Tool] = ()) -> None:
+    def __init__(self, spec: LLMSpec, tools: Sequence[Tool] = (), mcp: McpToolbox | None = None) -> None:
         super().__init__(spec.name, spec.description or f"Answers with the {spec.model} model.")
         self.spec = spec
         self.tools = tuple(tools)  # type: ignore[misc]
+        self.mcp = mcp
+        """The MCP servers whose tools the model gets next to ``tools`` (``mcp_servers`` in the config)."""
         self._http: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(self.spec.timeout, connect=10.0))
+        if self.mcp is not None:
+            await self.mcp.start(ToolTokens(self.manager.settings.data_dir))
 
     async def stop(self) -> None:
+        if self.mcp is not None:
+            await self.mcp.stop()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -175,11 +185,12 @@ class LLMAgent(Agent):
             messages.append({"role": "user", "content": f"{msg.sender}: {msg.text}"})
         return messages
 
-    def payload(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    def payload(self, messages: list[dict[str, Any]], tools: Sequence[Tool] | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.spec.model, "messages": messages,
                                 "stream_options": {"include_usage": True}}
-        if self.tools:
-            body["tools"] = [t.openai_schema() for t in self.tools]
+        tools = self.tools if tools is None else tools
+        if tools:
+            body["tools"] = [t.openai_schema() for t in tools]
         if self.spec.temperature is not None:
             body["temperature"] = self.spec.temperature
         if self.spec.max_tokens is not None:
@@ -191,14 +202,16 @@ class LLMAgent(Agent):
             raise AgentError("No model endpoint is configured: set AGENTCHAT_LLM_BASE_URL (e.g. http://localhost:11434/v1).")
         if self._http is None:
             raise AgentError("I am not started yet; try again in a moment.")
+        await self.admit(msg)  # a spent budget refuses here, before any call to the model
         run = self.run
         messages: list[dict[str, Any]] = list(await self.context(msg))
+        tools = await self._offer(msg, messages)
         answer, streamed = "", ""
         try:
             for round_number in range(1, self.spec.max_tool_rounds + 1):
                 current = _Round(run)
                 try:
-                    await self._stream_round(current, self.payload(messages))
+                    await self._stream_round(current, self.payload(messages, tools))
                 finally:
                     streamed = current.text
                     calls = await current.finish()
@@ -223,27 +236,29 @@ class LLMAgent(Agent):
             raise AgentError(f"The model {self.spec.model} returned an empty answer.")
         await self._finish(msg, answer, AgentState.COMPLETED)
 
+    async def _offer(self, msg: ParsedMessage, messages: list[dict[str, Any]]) -> list[Tool]:
+        """The config tools and, for this person, the MCP servers' tools (made known to the run)."""
+        if self.mcp is None:
+            return list(self.tools)
+        extra, notes = await self.mcp.tools_for(msg.sender, [t.name for t in self.tools])
+        self.run.tools.update({t.name: t for t in extra})
+        if notes:
+            messages[0] = {**messages[0], "content": messages[0]["content"] + "\n\n" + "\n".join(notes)}
+        return [*self.tools, *extra]
+
     async def _stream_round(self, current: _Round, payload: dict[str, Any]) -> None:
         assert self._http is not None
+        clock, usage = CallClock(), None
         async for delta in stream_chat(self._http, self.spec.base_url, self.spec.api_key, payload):
+            clock.tick()
             if delta.kind in ("text", "reasoning"):
                 await current.write(delta.kind, delta.text)
             elif delta.kind == "tool":
                 await current.tool(delta)
             elif delta.kind == "usage" and delta.usage:
-                self._count(current.run, delta.usage)
-
-    def _count(self, run: Run, usage: dict[str, Any]) -> None:
-        def number(value: Any) -> int | None:
-            return value if isinstance(value, int) and value >= 0 else None
-
-        details: dict[str, Any] = usage.get("completion_tokens_details") or {}
-        cached: dict[str, Any] = usage.get("prompt_tokens_details") or {}
-        details, cached = (d if isinstance(d, dict) else {} for d in (details, cached))
-        run.usage(model=self.spec.model, input_tokens=number(usage.get("prompt_tokens")),
-                  output_tokens=number(usage.get("completion_tokens")), total_tokens=number(usage.get("total_tokens")),
-                  reasoning_tokens=number(details.get("reasoning_tokens")),
-                  cached_input_tokens=number(cached.get("cached_tokens")))
+                usage = delta.usage
+                current.run.usage(model=self.spec.model, **openai_tokens(usage))
+        await self.meter(current.run, self.spec.model, usage, clock)  # the ledger, budgets' soft notices
 
     async def _execute(self, call: ToolCall) -> str:
         """Run one call the model made (its policy first); what the model reads back."""

@@ -53,6 +53,7 @@ from .people import People
 from .rooms import RoomService
 from .runs import RunService
 from .service import ChatService
+from .usage import UsageService
 from .tokens import Authenticator, AuthRefused
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ class Hub:
         self.runs.online = self._online
         self.people = People(self.roster, presence, store, self.service.publish, self.spawn,
                              lambda name: name in self.agents)
+        self.usage = UsageService(store, self.service.publish)
         self.account_changes = AccountChanges(accounts, self.connections, self.roster, self.service.publish, self.spawn)
 
     # lifecycle ---------------------------------------------------------------------------

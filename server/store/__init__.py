@@ -1,6 +1,6 @@
 """Persistence: the ``Store`` interface in plain records, in memory or in SQL."""
 
-from .base import ApprovalStore, FileStore, MessageStore, RoomStore, RunStore, StatusStore, Store, TaskStore, UserStore
+from .base import ApprovalStore, FileStore, MessageStore, RoomStore, RunStore, StatusStore, Store, TaskStore, UsageStore, UserStore
 from .memory import MemoryStore
 from .records import (
     UPDATE_KIND,
@@ -14,6 +14,8 @@ from .records import (
     RunEvent,
     Task,
     UnreadCount,
+    UsageRecord,
+    UsageTotal,
     User,
 )
 
@@ -30,6 +32,9 @@ __all__ = [
     "TaskStore",
     "RunStore",
     "ApprovalStore",
+    "UsageStore",
+    "UsageRecord",
+    "UsageTotal",
     "MemoryStore",
     "SqlStore",
     "open_store",

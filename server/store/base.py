@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from ..core.approvals import Approval
+from ..core.budgets import Spent
 from ..core.edits import Change
 from .records import AgentStatus, Attachment, AuditEntry, Message, Page, RoomRecord, Run, RunEvent, Task, UnreadCount, User
+from .records import UsageRecord, UsageTotal
 
 __all__ = ["Store", "MessageStore", "RoomStore", "UserStore", "StatusStore", "FileStore", "TaskStore", "RunStore",
-           "ApprovalStore", "OnCommit", "OnEventCommit"]
+           "ApprovalStore", "UsageStore", "OnCommit", "OnEventCommit"]
 
 OnCommit = Callable[[Message], None]
 """Called once per row a write commits (a thread reply also commits its root's update row), in id order."""
@@ -199,7 +201,29 @@ class ApprovalStore(ABC):
         """The newest lines first."""
 
 
-class Store(MessageStore, RoomStore, UserStore, StatusStore, FileStore, TaskStore, RunStore, ApprovalStore, ABC):
+class UsageStore(ABC):
+    """The usage ledger: one row per model call, summed per day for budgets and the admin page."""
+
+    @abstractmethod
+    async def add_usage(self, record: UsageRecord) -> UsageRecord:
+        """Store one call (its ``id`` is set)."""
+
+    @abstractmethod
+    async def usage_spent(self, day: str, *, agent: str | None = None, person: str | None = None) -> Spent:
+        """Dollars and tokens spent on ``day`` by ``agent`` and/or for ``person`` (both None: everything)."""
+
+    @abstractmethod
+    async def usage_totals(self, first_day: str, last_day: str) -> list[UsageTotal]:
+        """The ledger summed per day, agent and person for the days from ``first_day`` to
+        ``last_day`` (inclusive), ordered by day, agent, person."""
+
+    @abstractmethod
+    async def run_usage(self, run_id: str) -> list[UsageRecord]:
+        """The calls of one run, in the order made."""
+
+
+class Store(MessageStore, RoomStore, UserStore, StatusStore, FileStore, TaskStore, RunStore, ApprovalStore, UsageStore,
+            ABC):
     """Everything the server keeps."""
 
     @abstractmethod

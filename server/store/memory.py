@@ -20,6 +20,7 @@ from agentchat_client.protocol import utc_now
 from agentchat_client.protocol import TERMINAL_EVENTS
 
 from ..core.approvals import Approval
+from ..core.budgets import Spent, usage_day
 from ..core.runs import run_outcome
 from ..core.edits import Change, MessageState, apply
 from .base import OnCommit, OnEventCommit, Store
@@ -36,6 +37,8 @@ from .records import (
     RunEvent,
     Task,
     UnreadCount,
+    UsageRecord,
+    UsageTotal,
     User,
 )
 
@@ -63,6 +66,7 @@ class MemoryStore(Store):
         self._run_events: dict[str, list[RunEvent]] = {}
         self._approvals: dict[str, Approval] = {}
         self._audit: list[AuditEntry] = []
+        self._usage: list[UsageRecord] = []
 
     async def start(self) -> None:
         pass
@@ -347,3 +351,29 @@ class MemoryStore(Store):
     async def audit_log(self, limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
         entries = [e for e in reversed(self._audit) if before_id is None or (e.id or 0) < before_id]
         return [_copy(e) for e in entries[:limit]]
+
+    # usage ledger ------------------------------------------------------------------------
+    async def add_usage(self, record: UsageRecord) -> UsageRecord:
+        record.day = record.day or usage_day(record.at)
+        record.id = len(self._usage) + 1
+        self._usage.append(_copy(record))
+        return record
+
+    async def usage_spent(self, day: str, *, agent: str | None = None, person: str | None = None) -> Spent:
+        rows = [r for r in self._usage if r.day == day and agent in (None, r.agent) and person in (None, r.person)]
+        return Spent(sum(r.cost_usd for r in rows), sum(r.total_tokens for r in rows))
+
+    async def usage_totals(self, first_day: str, last_day: str) -> list[UsageTotal]:
+        groups: dict[tuple[str, str, str], list[UsageRecord]] = {}
+        for r in self._usage:
+            if first_day <= r.day <= last_day:
+                groups.setdefault((r.day, r.agent, r.person or ""), []).append(r)
+        return [
+            UsageTotal(day, agent, person or None, len(rows), sum(r.input_tokens for r in rows),
+                       sum(r.output_tokens for r in rows), sum(r.cached_input_tokens for r in rows),
+                       sum(r.reasoning_tokens for r in rows), sum(r.cost_usd for r in rows))
+            for (day, agent, person), rows in sorted(groups.items())
+        ]
+
+    async def run_usage(self, run_id: str) -> list[UsageRecord]:
+        return [_copy(r) for r in self._usage if r.run_id == run_id]

@@ -12,7 +12,7 @@ from typing import Any
 from agentchat_client.protocol import utc_now
 
 __all__ = ["Message", "User", "AgentStatus", "Attachment", "Task", "Page", "RoomRecord", "UnreadCount", "UPDATE_KIND",
-           "Run", "RunEvent", "AuditEntry", "RUN_RUNNING"]
+           "Run", "RunEvent", "AuditEntry", "RUN_RUNNING", "UsageRecord", "UsageTotal"]
 
 UPDATE_KIND = "update"
 """``kind`` of a row that records a change to another message (its ``target_id``): edits,
@@ -167,3 +167,51 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
     at: datetime = field(default_factory=utc_now)
     id: int | None = None
+
+
+@dataclass(slots=True)
+class UsageRecord:
+    """One model call in the usage ledger: its tokens (AG-UI ``TokenUsage`` accounting: cached and
+    reasoning tokens are parts of input and output), its cost at the prices of the time, and how
+    long it took."""
+
+    run_id: str
+    agent: str
+    person: str | None
+    """Who asked (the run's requester)."""
+    room_id: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+    first_token_ms: int | None = None
+    duration_ms: int = 0
+    at: datetime = field(default_factory=utc_now)
+    day: str = ""
+    """The UTC day it counts on, ``YYYY-MM-DD`` (set from ``at`` when empty)."""
+    id: int | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotal:
+    """The ledger summed for one day, agent and person."""
+
+    day: str
+    agent: str
+    person: str | None
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens

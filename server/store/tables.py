@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from agentchat_client.protocol import utc_now
 
 __all__ = ["UserRow", "MessageRow", "AgentStatusRow", "AttachmentRow", "TaskRow", "RoomRow", "RoomMemberRow", "ReadPositionRow",
-           "RunRow", "RunEventRow", "ApprovalRow", "ApprovalAuditRow"]
+           "RunRow", "RunEventRow", "ApprovalRow", "ApprovalAuditRow", "UsageRow"]
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long life.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -195,6 +195,28 @@ class ApprovalAuditRow(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class UsageRow(SQLModel, table=True):
+    """The usage ledger: one model call (``day`` is its UTC day, for the daily sums)."""
+
+    __tablename__ = "usage_ledger"
+
+    id: Optional[int] = Field(default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True))
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    day: str = Field(max_length=10)
+    run_id: str = Field(max_length=64)
+    agent: str = Field(max_length=32)
+    person: Optional[str] = Field(default=None, max_length=32)
+    room_id: str = Field(default="general", max_length=64)
+    model: str = Field(max_length=128)
+    input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cached_input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    reasoning_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cost_usd: float = Field(default=0.0, sa_column=Column(Float, nullable=False))
+    first_token_ms: Optional[int] = Field(default=None, sa_column=Column(Integer, nullable=True))
+    duration_ms: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+
+
 _messages = MessageRow.__table__  # type: ignore[attr-defined]
 Index("ix_messages_reply_to", _messages.c.reply_to)
 Index("ix_messages_room_id", _messages.c.room_id, _messages.c.id)
@@ -202,3 +224,6 @@ Index("ix_messages_thread_id", _messages.c.thread_id, _messages.c.id)
 Index("ix_runs_status", RunRow.__table__.c.status)  # type: ignore[attr-defined]
 Index("ix_approvals_status", ApprovalRow.__table__.c.status)  # type: ignore[attr-defined]
 Index("ix_approval_audit_approval", ApprovalAuditRow.__table__.c.approval_id)  # type: ignore[attr-defined]
+Index("ix_usage_ledger_day_agent", UsageRow.__table__.c.day, UsageRow.__table__.c.agent)  # type: ignore[attr-defined]
+Index("ix_usage_ledger_day_person", UsageRow.__table__.c.day, UsageRow.__table__.c.person)  # type: ignore[attr-defined]
+Index("ix_usage_ledger_run", UsageRow.__table__.c.run_id)  # type: ignore[attr-defined]

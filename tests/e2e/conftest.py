@@ -121,8 +121,12 @@ class Stack:
 def stack() -> Iterator[Stack]:
     workdir = Path(tempfile.mkdtemp(prefix="agentchat-e2e-"))
     data = workdir / "data"
+    agents_config = workdir / "agents.toml"  # a per-user MCP server for /settings (no agents of its own)
+    agents_config.write_text('[mcp_servers.tracker]\nurl = "http://127.0.0.1:9/mcp"\nper_user = true\n'
+                             'description = "The issue tracker, as you"\n')
     env = dict(os.environ)
     env.update({
+        "AGENTCHAT_AGENTS_CONFIG": str(agents_config),
         "AGENTCHAT_DATA_DIR": str(data),
         "AGENTCHAT_UPLOAD_DIR": str(data / "uploads"),
         "AGENTCHAT_JWT_SECRET": "e2e-secret-" + "x" * 40,

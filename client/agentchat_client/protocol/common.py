@@ -104,6 +104,9 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
     """The thing exists but its state forbids this now: an approval already decided or closed."""
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+    """A daily budget (the asker's or the agent's) is spent: the model was not called; ``retryAfter``
+    is the seconds until it resets (00:00 UTC)."""
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "AttachmentInfo",
     "ChatMessage",
     "AgentResponse",
+    "AnswerUsage",
     "StoredMessage",
     "StoredEnvelope",
     "MessageFrame",
@@ -105,6 +106,20 @@ class ChatMessage(TypedDict):
     """Emoji -> the people who reacted with it, in the order they did."""
 
 
+class AnswerUsage(TypedDict):
+    """What the model calls behind one answer used and cost (names as in AG-UI's ``TokenUsage``;
+    ``cachedInputTokens`` and ``reasoningTokens`` are parts of the input and output counts)."""
+
+    inputTokens: int
+    outputTokens: int
+    totalTokens: int
+    model: str
+    costUsd: float
+    """US dollars at the prices in the agents config (0 for a model without a price)."""
+    cachedInputTokens: NotRequired[int]
+    reasoningTokens: NotRequired[int]
+
+
 class AgentResponse(TypedDict):
     """An agent's stored answer."""
 
@@ -131,6 +146,8 @@ class AgentResponse(TypedDict):
     """Emoji -> the people who reacted with it, in the order they did."""
     runId: NotRequired[str]
     """The run this answer ends (its steps and tool calls: ``run_subscribe``)."""
+    usage: NotRequired[AnswerUsage]
+    """The tokens and cost of the model calls behind this answer (LLM agents)."""
 
 
 class MessageFrame(TypedDict):

@@ -12,11 +12,12 @@ from .people import SqlPeople
 from .rooms import SqlRooms
 from .runs import SqlRuns
 from .tasks import SqlTasks
+from .usage import SqlUsage
 
 __all__ = ["SqlStore", "Database", "make_engine", "migrate"]
 
 
-class SqlStore(SqlMessages, SqlRooms, SqlPeople, SqlTasks, SqlRuns, Store):
+class SqlStore(SqlMessages, SqlRooms, SqlPeople, SqlTasks, SqlRuns, SqlUsage, Store):
     def __init__(self, url: str) -> None:
         self.url = url
         self.db = Database(url)
