@@ -2,7 +2,7 @@
 
 Reads run on a small pool of threads; writes are serialised by one lock, so ids are assigned in
 commit order (the Redis fan-out's gap repair relies on it).  Writes run on one writer thread,
-except new messages on SQLite (``write_fast``): committing to a WAL without fsync takes less time
+except new messages on SQLite (``try_write_inline``): committing to a WAL without fsync takes less time
 than two thread hand-offs, so when no other write holds the lock they commit on the event loop.
 """
 
@@ -98,21 +98,18 @@ class Database:
 
         return await asyncio.get_running_loop().run_in_executor(self.writer_pool, job)
 
-    async def write_fast(self, work: Callable[[], T]) -> T:
-        """``work`` (which commits on its own connection) under the write lock: on the calling
-        (event-loop) thread on SQLite when the lock is free — no thread hop, no wake-up — else on
-        the writer thread.  It never blocks the loop waiting for another write."""
-        if self.inline_writes and self.write_lock.acquire(blocking=False):
-            try:
-                return work()
-            finally:
-                self.write_lock.release()
-
-        def job() -> T:
-            with self.write_lock:
-                return work()
-
-        return await asyncio.get_running_loop().run_in_executor(self.writer_pool, job)
+    def try_write_inline(self, work: Callable[[], None]) -> bool:
+        """Run ``work`` (which commits on a connection of its own) now, on the calling event-loop
+        thread — no thread hop, no wake-up — if this database allows it (SQLite, one process) and
+        no other write holds the lock; else do nothing and return False (the caller takes
+        :meth:`write`).  It never makes the loop wait for another write."""
+        if not self.inline_writes or not self.write_lock.acquire(blocking=False):
+            return False
+        try:
+            work()
+        finally:
+            self.write_lock.release()
+        return True
 
     def close(self) -> None:
         self.writer_pool.shutdown(wait=True)

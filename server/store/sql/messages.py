@@ -2,10 +2,11 @@
 
 Writes go through one writer task that commits in small groups: a burst of messages costs one
 transaction, and ids come out in the order they were committed.  The writer never waits to fill
-a batch: a batch is whatever was queued while the previous one committed (often just one).  A
-batch of new messages only (the common case) goes through ``FastInsert``, on SQLite right on the
-event loop (``Database.write_fast``); edits and thread replies take the ORM path.  Nothing is broadcast before its
-commit (``on_commit`` runs after it, once per row, in id order).  A change to a message (edit,
+a batch: a batch is whatever was queued while the previous one committed (often just one).  On
+SQLite a batch of new messages only (the common case) goes through ``FastInsert``, right on the
+event loop when no other write holds the lock (``Database.try_write_inline``); otherwise, and for
+edits, thread replies and PostgreSQL, the writer thread takes the SQLAlchemy path.  Nothing is
+broadcast before its commit (``on_commit`` runs after it, once per row, in id order).  A change to a message (edit,
 delete, reaction, a thread's reply count) is applied to the stored row and recorded as an update
 row in the same transaction, so it takes the next id of the same sequence.  If a batch fails, its
 writes are retried one by one, so one bad row never costs other people their messages.
@@ -140,7 +141,10 @@ class SqlMessages(MessageStore):
     _fast: FastInsert | None
 
     def _start_writer(self) -> asyncio.Task[None]:
-        self._fast = FastInsert(self.db.engine, MESSAGE_ORDER_LOCK)
+        # SQLite only, and only on the loop thread: from the writer thread one statement per row
+        # waits for the GIL after each (the loop is busy exactly when batches are big), where
+        # SQLAlchemy's multi-row INSERT ... RETURNING makes a batch one round trip.
+        self._fast = FastInsert(self.db.engine, MESSAGE_ORDER_LOCK) if self.db.dialect == "sqlite" else None
         self._pending = []
         self._in_flight = False
         self._wakeup = asyncio.Event()
@@ -182,9 +186,8 @@ class SqlMessages(MessageStore):
     async def _commit(self, batch: list[_Write]) -> None:
         try:
             drafts = [w.draft for w in batch if w.draft is not None and w.draft.thread_id is None]
-            if self._fast is not None and len(drafts) == len(batch):
-                fast = self._fast
-                await self.db.write_fast(lambda: fast.insert(drafts))  # type: ignore[arg-type]
+            fast = self._fast
+            if fast is not None and len(drafts) == len(batch) and self.db.try_write_inline(lambda: fast.insert(drafts)):
                 for write in batch:
                     write.rows = [write.draft]  # type: ignore[list-item]
             else:
