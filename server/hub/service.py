@@ -87,11 +87,14 @@ class ChatService:
         """A thread's root is a message of the same room's timeline (not itself a reply in a thread)."""
         if thread_id is None:
             return
-        root = await self.store.get_message(thread_id)
-        if root is None or root.room_id != room_id:
+        place = self.view.place_of(thread_id)  # recent messages: no database read
+        if place is None:
+            root = await self.store.get_message(thread_id)
+            place = (root.room_id, root.thread_id) if root is not None else None
+        if place is None or place[0] != room_id:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"threadId: there is no message {thread_id} in this room")
-        if root.thread_id is not None:
-            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"threadId: reply in thread {root.thread_id}, not to a reply")
+        if place[1] is not None:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"threadId: reply in thread {place[1]}, not to a reply")
 
     async def post(
         self,
