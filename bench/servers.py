@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,8 @@ __all__ = ["ServerProcess", "free_port", "start_server", "SERVER_NAMES", "JWT_SE
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_NAMES = ("bare", "original", "agentchat")
+"""The default servers; ``agentchat+w1``, ``agentchat+w2``... also run AgentChat with
+``AGENTCHAT_WORKERS=N`` through Redis (``--servers bare,agentchat+w1,agentchat+w2``)."""
 JWT_SECRET = "bench-secret-not-for-production-0123456789abcdef"
 
 
@@ -100,7 +103,7 @@ def _command(name: str, port: int, data_dir: str) -> tuple[list[str], dict[str, 
         return [sys.executable, "-m", "bench.baselines.bare_server", "--port", str(port)], env
     if name == "original":
         return [sys.executable, "-m", "bench.baselines.original_server", "--port", str(port)], env
-    if name == "agentchat":
+    if name.startswith("agentchat"):
         for key in [k for k in env if k.startswith("AGENTCHAT_")]:
             del env[key]  # everything else default, whatever the caller's shell says
         env.update(
@@ -111,13 +114,23 @@ def _command(name: str, port: int, data_dir: str) -> tuple[list[str], dict[str, 
             AGENTCHAT_JWT_SECRET=JWT_SECRET,
             AGENTCHAT_MAX_MESSAGES_PER_HOUR="1000000000",
             AGENTCHAT_RESPONSE_DELAY_SECONDS="0",
+            # Every benchmark client comes from 127.0.0.1, 100 of them per user in idle-10k.
+            AGENTCHAT_MAX_CONNECTIONS_PER_ADDRESS="100000",
+            AGENTCHAT_MAX_CONNECTIONS_PER_USER="1000",
         )
+        if name.startswith("agentchat+w"):
+            # AGENTCHAT_WORKERS=N through Redis (its own key prefix), SQLite shared by the workers.
+            env.update(AGENTCHAT_WORKERS=name[len("agentchat+w"):],
+                       AGENTCHAT_REDIS_URL=os.environ.get("AGENTCHAT_BENCH_REDIS", "redis://127.0.0.1:6379/0"),
+                       AGENTCHAT_REDIS_PREFIX=f"bench{port}")
+        elif name != "agentchat":
+            raise ValueError(f"unknown server {name!r}")
         return [sys.executable, "-m", "server"], env
     raise ValueError(f"unknown server {name!r}")
 
 
 def _ready(name: str, port: int) -> bool:
-    if name == "agentchat":
+    if name.startswith("agentchat"):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
                 return answer.status == 200
@@ -130,10 +143,14 @@ def _ready(name: str, port: int) -> bool:
         return False
 
 
-def start_server(name: str, timeout_s: float = 60.0) -> ServerProcess:
-    """Start ``name`` on a free port with a fresh data directory; return once it answers."""
+def start_server(name: str, timeout_s: float = 60.0, prepare: Callable[[str], None] | None = None) -> ServerProcess:
+    """Start ``name`` on a free port with a fresh data directory; return once it answers.
+
+    ``prepare(data_dir)`` runs first (e.g. to seed AgentChat's database with rooms)."""
     raise_nofile()
     workdir = tempfile.TemporaryDirectory(prefix=f"bench-{name}-")
+    if prepare is not None:
+        prepare(workdir.name)
     port = free_port()
     argv, env = _command(name, port, workdir.name)
     log_path = Path(workdir.name) / "server.log"

@@ -61,6 +61,8 @@ class WebSocketManager:
         self.message_handlers: list[MessageHandler] = []
         self._all_rooms: set[int] = set()
         """Handlers (by id) that understand rooms; the others hear ``general`` only."""
+        self._on_loop: set[int] = set()
+        """Plain handlers (by id) called on the event loop, not on the thread pool."""
         self.running = False
         self.server: Server | None = None
         self.hub: Hub | None = None
@@ -100,8 +102,12 @@ class WebSocketManager:
         return self._store
 
     # TelegramManager interface ------------------------------------------------------------------
-    def add_message_handler(self, handler: MessageHandler, *, all_rooms: bool = False) -> None:
+    def add_message_handler(self, handler: MessageHandler, *, all_rooms: bool = False, on_loop: bool = False) -> None:
         """Call ``handler(ParsedMessage)`` for every chat message; plain or async functions.
+
+        Plain functions run on a thread pool, unless ``on_loop``: then they are called on the
+        event loop as each message is delivered, and must return at once (no task, no thread hop
+        per message: the built-in agents' router, which only starts work for messages it wants).
 
         A TelegramManager-era handler answers with ``send_message``, which posts to ``general``:
         it hears ``general`` only, so nothing from a private room can end up there.  Handlers that
@@ -109,6 +115,8 @@ class WebSocketManager:
         self.message_handlers.append(handler)
         if all_rooms:
             self._all_rooms.add(id(handler))
+        if on_loop:
+            self._on_loop.add(id(handler))
 
     def is_connected(self) -> bool:
         return self.running
@@ -303,7 +311,12 @@ class WebSocketManager:
         for handler in list(self.message_handlers):
             if parsed.room_id != GENERAL and id(handler) not in self._all_rooms:
                 continue
-            if inspect.iscoroutinefunction(handler):
+            if id(handler) in self._on_loop:
+                try:
+                    handler(parsed)
+                except Exception:
+                    log.exception("message handler %r failed", handler)
+            elif inspect.iscoroutinefunction(handler):
                 self.hub.spawn(self._logged(handler(parsed), f"handler {handler!r}"))
             else:
                 future = self._loop.run_in_executor(self._pool, handler, parsed)

@@ -192,7 +192,7 @@ class AgentManager:
             await self._start_agent(agent)
         for entry in self.telegram_agents.values():
             await self._start_telegram_agent(entry)
-        self.manager.add_message_handler(self._on_message, all_rooms=True)
+        self.manager.add_message_handler(self._on_message, all_rooms=True, on_loop=True)
         self.manager.add_stop_handler(self._on_stop)
         self._started = True
         log.info("agents ready: %s", ", ".join(sorted([*self.agents, *self.telegram_agents])) or "none")
@@ -226,8 +226,9 @@ class AgentManager:
                 log.exception("agent %s failed to stop cleanly", agent.name)
 
     # routing --------------------------------------------------------------------------------------
-    async def _on_message(self, msg: ParsedMessage) -> None:
-        """The ``add_message_handler`` hook: start one task per agent that wants ``msg``."""
+    def _on_message(self, msg: ParsedMessage) -> None:
+        """The ``add_message_handler`` hook, on the loop (no task per message): start one task
+        per agent that wants ``msg``."""
         if not self._started:
             return
         hub = getattr(self.manager, "hub", None)
@@ -303,15 +304,25 @@ class AgentManager:
         assert task is not None
         run = self._new_run(agent, msg, run_id)
         token = current_run.set(run)
+        begun = False
         try:
             await run.start()
+            begun = True
             await agent.report_status(await agent.working_status(msg))
             await agent.handle(msg)
         except asyncio.CancelledError:
             by = self._stopping.pop(task, None)
+            if not begun:  # stopped before the server confirmed the run: answer outside it
+                current_run.set(None)
             if by is not None:
                 await self._quietly(agent.reply(msg, f"Stopped by {by}.", AgentState.IDLE), agent)
-            await self._quietly(asyncio.shield(run.cancel()), agent)
+            if begun:
+                await self._quietly(asyncio.shield(run.cancel()), agent)
+            else:
+                try:
+                    await asyncio.shield(run.cancel())
+                except Exception as exc:  # the run may never have reached the server
+                    log.info("run %s of %s stopped before it started: %s", run.run_id, agent.name, exc)
             if by is None:
                 raise  # the server is shutting down
             return

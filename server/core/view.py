@@ -2,9 +2,9 @@
 
 The newest page of ``general`` (so a newcomer's history — what the original protocol's clients
 get — costs no database read and is encoded once until the next change), the newest id of the
-message sequence, which recent messages exist and in which room (a ``replyTo`` to a recent
-message is checked without the database), the agents' statuses and the open questions.  Events
-arrive in id order; replays (after a fan-out repair) are recognised and ignored.
+message sequence, which recent messages exist, in which room and thread (a ``replyTo`` to a
+recent message, or a reply to a recent thread root, is checked without the database), the
+agents' statuses and the open questions.  Events arrive in id order; replays (after a fan-out repair) are recognised and ignored.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class ChatView:
         self.statuses: dict[str, StatusUpdate] = {}
         self.questions = QuestionBook()
         self._known_ids: deque[int] = deque(maxlen=KNOWN_IDS_MAX)
-        self._known_rooms: dict[int, str] = {}
+        self._known_rooms: dict[int, tuple[str, int | None]] = {}
         self._page_frame: bytes | None = None
 
     # loading -----------------------------------------------------------------------------
@@ -50,7 +50,7 @@ class ChatView:
             self.recent.extend(newest_page[-self.page_size:])
         self.has_older = has_older or len(newest_page) > self.page_size
         for envelope in newest_page:
-            self._know(envelope["data"]["id"], envelope["data"].get("roomId", GENERAL))
+            self._know(envelope["data"]["id"], envelope["data"].get("roomId", GENERAL), envelope["data"].get("threadId"))
         self.last_id = max(last_id, self.newest_id)
         self._page_frame = None
 
@@ -64,6 +64,11 @@ class ChatView:
 
     def room_of(self, message_id: int) -> str | None:
         """The room of a recent message; None means: not known here, ask the store."""
+        place = self._known_rooms.get(message_id)
+        return place[0] if place is not None else None
+
+    def place_of(self, message_id: int) -> tuple[str, int | None] | None:
+        """(room, thread root or None) of a recent message — neither ever changes; None: ask the store."""
         return self._known_rooms.get(message_id)
 
     def newest_page_frame(self) -> tuple[bytes, int]:
@@ -95,7 +100,7 @@ class ChatView:
             return  # a replay of something already known
         self.last_id = message_id
         data = event.data
-        self._know(message_id, data.get("roomId", GENERAL))
+        self._know(message_id, data.get("roomId", GENERAL), data.get("threadId"))
         if data.get("roomId", GENERAL) != GENERAL or data.get("threadId") is not None:
             return  # the cached page is general's timeline
         if self.page_size:
@@ -125,8 +130,8 @@ class ChatView:
                 self._page_frame = None
                 return
 
-    def _know(self, message_id: int, room_id: str) -> None:
+    def _know(self, message_id: int, room_id: str, thread_id: int | None = None) -> None:
         if len(self._known_ids) == self._known_ids.maxlen:
             self._known_rooms.pop(self._known_ids[0], None)
         self._known_ids.append(message_id)
-        self._known_rooms[message_id] = room_id
+        self._known_rooms[message_id] = (room_id, thread_id)

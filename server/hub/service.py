@@ -35,6 +35,7 @@ from ..core.events import Event
 from ..core.edits import MAX_REACTIONS, Change, MessageState, check_delete, check_edit, check_reaction
 from ..core.policy import Limits, check_message_text, check_text
 from ..core.rooms import RoomDirectory
+from ..core.sent_ids import SentIds
 from ..core.view import ChatView
 from ..backends import Fanout, RateLimiter
 from ..serialize import attachment_meta, encode_client_id, message_event, status_data
@@ -60,6 +61,8 @@ class ChatService:
         self.limits = limits
         self.spawn = spawn
         self.question_waiters: dict[str, asyncio.Future[str | None]] = {}
+        self.sent_ids = SentIds()
+        """Client ids already posted, per person: a retried ``message`` is not stored twice."""
 
     # publishing --------------------------------------------------------------------------
     def publish(self, event: Event) -> None:
@@ -84,11 +87,14 @@ class ChatService:
         """A thread's root is a message of the same room's timeline (not itself a reply in a thread)."""
         if thread_id is None:
             return
-        root = await self.store.get_message(thread_id)
-        if root is None or root.room_id != room_id:
+        place = self.view.place_of(thread_id)  # recent messages: no database read
+        if place is None:
+            root = await self.store.get_message(thread_id)
+            place = (root.room_id, root.thread_id) if root is not None else None
+        if place is None or place[0] != room_id:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"threadId: there is no message {thread_id} in this room")
-        if root.thread_id is not None:
-            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"threadId: reply in thread {root.thread_id}, not to a reply")
+        if place[1] is not None:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"threadId: reply in thread {place[1]}, not to a reply")
 
     async def post(
         self,

@@ -47,6 +47,16 @@ def test_recent_ids_are_known_without_the_database() -> None:
     assert room.room_of(99) is None, "unknown: the store decides"
 
 
+def test_recent_messages_know_their_thread() -> None:
+    room = ChatView(page_size=2)
+    room.apply(message(1))
+    reply = message(2)
+    reply.data["threadId"] = 1
+    room.apply(reply)
+    assert room.place_of(1) == ("general", None) and room.place_of(2) == ("general", 1)
+    assert room.place_of(3) is None
+
+
 def test_statuses_and_questions_follow_their_events() -> None:
     room = ChatView()
     status = {"userId": "tasks", "status": "working", "currentTask": "x", "progress": 5, "timestamp": None}

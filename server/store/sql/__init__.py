@@ -25,6 +25,7 @@ class SqlStore(SqlMessages, SqlRooms, SqlPeople, SqlTasks, SqlRuns, SqlUsage, St
         self._pending = []
         self._wakeup = None
         self._in_flight = False
+        self._fast = None
         self._run_writer: asyncio.Task[None] | None = None
         self._run_queue = []
         self._run_wakeup = None
@@ -58,6 +59,9 @@ class SqlStore(SqlMessages, SqlRooms, SqlPeople, SqlTasks, SqlRuns, SqlUsage, St
                 except asyncio.CancelledError:
                     pass
         self._writer = self._run_writer = None
+        if self._fast is not None:
+            self._fast.close()
+            self._fast = None
         self.db.close()
 
     def describe(self) -> dict[str, str]:

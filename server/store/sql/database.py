@@ -1,12 +1,16 @@
 """The database connection: engine, migrations, and the threads that talk to it.
 
-Reads run on a small pool of threads; every write runs on one writer thread, so writes are
-serialised and ids are assigned in commit order (the Redis fan-out's gap repair relies on it).
+Reads run on a small pool of threads; writes are serialised by one lock, so ids are assigned in
+commit order (the Redis fan-out's gap repair relies on it).  Writes run on one writer thread,
+except new messages on SQLite (``try_write_inline``): committing to a WAL without fsync takes less time
+than two thread hand-offs, so when no other write holds the lock they commit on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -68,6 +72,10 @@ class Database:
         self.dialect = self.engine.dialect.name
         self.writer_pool = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
         self.reader_pool = ThreadPoolExecutor(4, thread_name_prefix="store-reader")
+        self.write_lock = threading.Lock()
+        # Not when several worker processes share the file (AGENTCHAT_WORKERS): another process's
+        # write would make the loop wait in SQLite's busy handler.
+        self.inline_writes = self.dialect == "sqlite" and "AGENTCHAT_WORKER_INDEX" not in os.environ
 
     async def migrate(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self.writer_pool, migrate, self.engine)
@@ -83,12 +91,25 @@ class Database:
         """``work`` in one transaction on the writer thread, committed before this returns."""
 
         def job() -> T:
-            with Session(self.engine, expire_on_commit=False) as session:
+            with self.write_lock, Session(self.engine, expire_on_commit=False) as session:
                 result = work(session)
                 session.commit()
                 return result
 
         return await asyncio.get_running_loop().run_in_executor(self.writer_pool, job)
+
+    def try_write_inline(self, work: Callable[[], None]) -> bool:
+        """Run ``work`` (which commits on a connection of its own) now, on the calling event-loop
+        thread — no thread hop, no wake-up — if this database allows it (SQLite, one process) and
+        no other write holds the lock; else do nothing and return False (the caller takes
+        :meth:`write`).  It never makes the loop wait for another write."""
+        if not self.inline_writes or not self.write_lock.acquire(blocking=False):
+            return False
+        try:
+            work()
+        finally:
+            self.write_lock.release()
+        return True
 
     def close(self) -> None:
         self.writer_pool.shutdown(wait=True)

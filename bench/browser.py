@@ -1,0 +1,313 @@
+"""The browser path: send -> visible, in other tabs and in your own, and memory per open tab.
+``python -m bench.browser [--tabs 5 --samples 60 --memory-tabs 100 --history 100000]``
+
+The whole stack as a person uses it: the companion server (``python -m server``, SQLite with
+``--history`` messages seeded straight through the store before it starts), the Reflex app
+(``reflex run --env prod --single-port``, built in ``.tools/web-e2e`` like the browser tests)
+and Debian's Chromium driven by Playwright.
+
+- **Latency**: ``--tabs`` people, each in a browser context of their own, signed up through the
+  app's own form route.  Every page gets a ``MutationObserver`` that notes when a text first
+  appears in the DOM, and a capture-phase ``keydown`` listener that notes when Enter was pressed
+  in the composer.  People take turns typing a unique text and pressing Enter; the time from
+  that key press to the text appearing is measured in the sender's own tab (*own*) and in every
+  other tab (*others*).  All tabs share one clock (``performance.timeOrigin + now()``).
+- **Memory**: the Reflex backend's RSS (every Python process under ``reflex run``) with no tab
+  open, then with ``--memory-tabs`` tabs open and connected (each a different person), then
+  again after they closed; per tab = the difference / tabs.
+
+Prints a table and writes ``bench/results/browser.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from .servers import REPO, free_port
+from .stats import percentiles
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CHROMIUM = os.environ.get("AGENTCHAT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                 "--disable-backgrounding-occluded-windows"]
+SECRET = "browser-bench-secret-" + "x" * 40
+PASSWORD = "correct horse battery staple"
+PLACEHOLDER = "Type a message... Use @username to mention someone"
+WATCH = """() => {
+  if (window.__bench) return;
+  window.__bench = true; window.__seen = {}; window.__sent = {};
+  const now = () => performance.timeOrigin + performance.now();
+  const note = (text) => {
+    if (!text || text.indexOf('pb-') < 0) return;
+    const t = now(); const re = /pb-\\d+-\\d+x/g; let m;
+    while ((m = re.exec(text))) if (!(m[0] in window.__seen)) window.__seen[m[0]] = t;
+  };
+  // Only text inside a message of the log counts (the composer may mirror what is typed).
+  const inMessage = (n) => {
+    const el = n.nodeType === 1 ? n : n.parentElement;
+    return el && (el.closest('.message') || (el.querySelector && el.querySelector('.message')));
+  };
+  const messageText = (n) => {
+    const el = n.nodeType === 1 ? n : n.parentElement;
+    if (!el) return '';
+    if (el.closest('.message')) return el.closest('.message').textContent;
+    return Array.from(el.querySelectorAll('.message')).map((m) => m.textContent).join(' ');
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'characterData' && inMessage(r.target)) note(messageText(r.target));
+      for (const n of r.addedNodes) if (inMessage(n)) note(messageText(n));
+    }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+  document.addEventListener('keydown', (e) => {
+    const box = e.target;
+    if (e.key === 'Enter' && !e.shiftKey && box && box.placeholder && box.placeholder.startsWith('Type a message')) {
+      const m = /pb-\\d+-\\d+x/.exec(box.value || '');
+      if (m) window.__sent[m[0]] = now();
+    }
+  }, true);
+}"""
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited ({proc.returncode}) before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status < 500:
+                    return
+        except Exception:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+async def seed(url: str, count: int) -> float:
+    """``count`` messages in ``general`` through the store's own writer (batched commits)."""
+    from server.store import Message, open_store
+
+    store = open_store(url)
+    await store.start()
+    started = time.monotonic()
+    try:
+        for first in range(0, count, 2000):
+            await asyncio.gather(*(store.append(Message(f"seed{i % 10}", f"history message {i}"))
+                                   for i in range(first, min(count, first + 2000))))
+    finally:
+        await store.close()
+    return time.monotonic() - started
+
+
+def backend_rss(app: subprocess.Popen[bytes]) -> int:
+    """RSS of every Python process under ``reflex run`` (the backend; the frontend is prebuilt)."""
+    total = 0
+    try:
+        procs = [psutil.Process(app.pid), *psutil.Process(app.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for p in procs:
+        try:
+            if "python" in p.name() or "reflex" in " ".join(p.cmdline()[:2]):
+                total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+class Stack:
+    def __init__(self, history: int) -> None:
+        self.work = Path(tempfile.mkdtemp(prefix="agentchat-browser-bench-"))
+        self.history = history
+        self.server: subprocess.Popen[bytes] | None = None
+        self.app: subprocess.Popen[bytes] | None = None
+        self.seed_s = 0.0
+
+    def start(self) -> None:
+        data = self.work / "data"
+        data.mkdir()
+        self.seed_s = asyncio.run(seed(f"sqlite:///{data / 'agentchat.db'}", self.history))
+        server_port, app_port = free_port(), free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTCHAT_")}
+        env.update({
+            "AGENTCHAT_DATA_DIR": str(data), "AGENTCHAT_UPLOAD_DIR": str(data / "uploads"),
+            "AGENTCHAT_JWT_SECRET": SECRET, "AGENTCHAT_ALLOWED_ORIGINS": "*", "AGENTCHAT_HOST": "127.0.0.1",
+            "AGENTCHAT_PORT": str(server_port), "AGENTCHAT_SERVER_URL": f"ws://127.0.0.1:{server_port}/ws",
+            "AGENTCHAT_RESPONSE_DELAY_SECONDS": "0", "AGENTCHAT_MAX_MESSAGES_PER_HOUR": "1000000",
+            "AGENTCHAT_MAX_CONNECTIONS_PER_ADDRESS": "100000",
+            "REFLEX_USE_SYSTEM_BUN": "1", "REFLEX_WEB_WORKDIR": str(REPO / ".tools" / "web-e2e"),
+            "REFLEX_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1",
+        })
+        bun_bin = REPO / ".tools" / "bun" / "node_modules" / ".bin"
+        env["PATH"] = f"{bun_bin}:{REPO / '.venv' / 'bin'}:{env.get('PATH', '')}"
+        self.base_url = f"http://127.0.0.1:{app_port}"
+        self.server = subprocess.Popen([sys.executable, "-m", "server", "--port", str(server_port)], cwd=REPO, env=env,
+                                       stdout=(self.work / "server.log").open("wb"), stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        wait_http(f"http://127.0.0.1:{server_port}/healthz", 120, self.server)
+        self.app = subprocess.Popen(
+            [str(REPO / ".venv" / "bin" / "reflex"), "run", "--env", "prod", "--single-port", "--frontend-port",
+             str(app_port), "--backend-host", "127.0.0.1"],
+            cwd=REPO, env=env, stdout=(self.work / "app.log").open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        wait_http(f"{self.base_url}/ping", 900, self.app)
+        wait_http(f"{self.base_url}/login", 120, self.app)
+
+    def close(self, keep: bool) -> None:
+        stop(self.app)
+        stop(self.server)
+        if keep:
+            print(f"logs kept in {self.work}")
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def open_person(browser: Any, base_url: str, name: str) -> tuple[Any, Any]:
+    """A new person: own context, signed up through the app's form route, chat page connected."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(base_url=base_url, viewport={"width": 1100, "height": 800})
+    answer = context.request.post("/auth/sign-up", form={"username": name, "password": PASSWORD, "invite": ""},
+                                  headers={"Origin": base_url}, max_redirects=0)
+    if answer.status not in (302, 303) or "error=" in (answer.headers.get("location") or ""):
+        raise RuntimeError(f"sign-up of {name} failed: {answer.status} {answer.headers.get('location')}")
+    page = context.new_page()
+    page.goto("/")
+    expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible(timeout=120_000)
+    page.evaluate(WATCH)
+    return context, page
+
+
+def latency(browser: Any, base_url: str, tabs: int, samples: int, run: int) -> dict[str, Any]:
+    people = [open_person(browser, base_url, f"tab{run}x{i}") for i in range(tabs)]
+    pages = [page for _, page in people]
+    own: list[int] = []
+    others: list[int] = []
+    missing = 0
+    for i in range(samples):
+        sender = pages[i % tabs]
+        token = f"pb-{run}-{i}x"
+        box = sender.get_by_placeholder(PLACEHOLDER)
+        box.fill(f"{token} hello from tab {i % tabs}")
+        box.press("Enter")
+        deadline = time.monotonic() + 20
+        seen: list[float | None] = [None] * tabs
+        sent = None
+        while time.monotonic() < deadline and (sent is None or any(s is None for s in seen)):
+            for k, page in enumerate(pages):
+                if seen[k] is None:
+                    seen[k] = page.evaluate("(t) => window.__seen[t] ?? null", token)
+            if sent is None:
+                sent = sender.evaluate("(t) => window.__sent[t] ?? null", token)
+            time.sleep(0.02)
+        if sent is None:
+            missing += tabs
+            continue
+        for k, when in enumerate(seen):
+            if when is None:
+                missing += 1
+                continue
+            us = int((when - sent) * 1000)
+            (own if pages[k] is sender else others).append(us)
+        time.sleep(0.15)
+    for context, _ in people:
+        context.close()
+    from array import array
+
+    return {"tabs": tabs, "samples": samples, "missing": missing,
+            "others": percentiles([array("q", others)]), "own": percentiles([array("q", own)])}
+
+
+def memory(browser: Any, stack: Stack, tabs: int, run: int) -> dict[str, Any]:
+    assert stack.app is not None
+    time.sleep(3)
+    before = backend_rss(stack.app)
+    people = []
+    started = time.monotonic()
+    for i in range(tabs):
+        people.append(open_person(browser, stack.base_url, f"mem{run}x{i}"))
+    open_s = time.monotonic() - started
+    time.sleep(5)
+    with_tabs = backend_rss(stack.app)
+    for context, _ in people:
+        context.close()
+    time.sleep(10)
+    after = backend_rss(stack.app)
+    return {"tabs": tabs, "rss_before_mb": before / 2**20, "rss_with_tabs_mb": with_tabs / 2**20,
+            "rss_after_close_mb": after / 2**20, "per_tab_mb": (with_tabs - before) / tabs / 2**20,
+            "open_s": open_s}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.browser", description=__doc__.splitlines()[0])
+    parser.add_argument("--tabs", type=int, default=5, help="people (tabs) in the latency test")
+    parser.add_argument("--samples", type=int, default=60, help="messages sent in the latency test")
+    parser.add_argument("--memory-tabs", type=int, default=100, help="tabs open for the memory figure (0: skip)")
+    parser.add_argument("--history", type=int, default=100_000, help="messages seeded before the start")
+    parser.add_argument("--keep", action="store_true", help="keep the logs and data")
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    stack = Stack(args.history)
+    result: dict[str, Any] = {"load_start": os.getloadavg()[0]}
+    try:
+        stack.start()
+        result["seed_s"] = stack.seed_s
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            warm = open_person(browser, stack.base_url, "warmup")  # first page load compiles/imports
+            warm[0].close()
+            result["latency"] = latency(browser, stack.base_url, args.tabs, args.samples, 1)
+            if args.memory_tabs:
+                result["memory"] = memory(browser, stack, args.memory_tabs, 2)
+            browser.close()
+    finally:
+        stack.close(args.keep)
+    result["load_end"] = os.getloadavg()[0]
+    lat = result["latency"]
+    print(f"history {args.history} messages (seeded in {result['seed_s']:.1f} s); load {result['load_start']:.1f}"
+          f" -> {result['load_end']:.1f}")
+    print("| tabs | samples | seen by | p50 ms | p95 ms | p99 ms | max ms |\n| ---: | ---: | --- | ---: | ---: | ---: | ---: |")
+    for who in ("others", "own"):
+        p = lat[who]
+        print(f"| {lat['tabs']} | {lat['samples']} | {who} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['max_ms']} |")
+    print(f"missing: {lat['missing']}")
+    if "memory" in result:
+        m = result["memory"]
+        print(f"Reflex backend RSS: {m['rss_before_mb']:.0f} MB with no tab, {m['rss_with_tabs_mb']:.0f} MB with "
+              f"{m['tabs']} tabs ({m['per_tab_mb']:.2f} MB per tab), {m['rss_after_close_mb']:.0f} MB after they closed")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "browser.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
