@@ -18,7 +18,7 @@ from typing import Any
 
 from agentchat_client.protocol import GENERAL, parse_mentions
 
-from .convert import segments
+from .convert import text_views
 from .models import ChatMessage
 
 __all__ = ["Outbox", "Outgoing", "QUEUED", "SENDING", "FAILED", "MAX_OUTBOX"]
@@ -131,8 +131,8 @@ class Outbox:
         status = {QUEUED: "Waiting for connection…" if not self.live else "Sending…",
                   SENDING: "Sending…", FAILED: item.reason or "Not sent"}[item.state]
         return ChatMessage(
-            key=f"c{item.client_id}", id=0, sender=self.me, text=item.text, is_mine=True,
-            segments=segments(item.text, self.me), reply_to=item.reply_to or 0,
+            key=f"c{item.client_id}", id=0, sender=self.me, is_mine=True,
+            **text_views(item.text, self.me), reply_to=item.reply_to or 0,
             send_state=item.state, send_status=status, client_id=item.client_id,
         )
 
