@@ -80,7 +80,6 @@ def search_box() -> rx.Component:
                 width="100%",
                 aria_label=SEARCH_PLACEHOLDER,
                 aria_keyshortcuts="Control+K Meta+K",
-                aria_controls="search-results",
                 auto_complete="off",
             ),
             role="search",
