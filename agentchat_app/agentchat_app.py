@@ -19,7 +19,7 @@ from .state.settings import SettingsState
 TITLE = "AgentChat"
 
 app = rx.App(
-    stylesheets=["/agentchat.css"],
+    stylesheets=["/agentchat.css", "/rooms.css"],
     head_components=[
         rx.el.script(src="/agentchat.js", defer=True),
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
@@ -28,7 +28,7 @@ app = rx.App(
     api_transformer=Starlette(routes=web_session.routes()),
 )
 app.register_lifespan_task(companion_lifespan)
-app.add_page(chat_page, route="/", title=TITLE, on_load=ChatState.load)
+app.add_page(chat_page, route="/", title=TITLE, on_load=[ChatState.load, ChatState.open_room_from_url])
 app.add_page(login_page, route="/login", title=f"Sign in · {TITLE}", on_load=AuthState.redirect_if_signed_in)
 app.add_page(signup_page, route="/signup", title=f"Create account · {TITLE}", on_load=AuthState.redirect_if_signed_in)
 app.add_page(admin_page, route="/admin", title=f"Admin · {TITLE}", on_load=AdminState.load)

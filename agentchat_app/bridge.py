@@ -41,6 +41,7 @@ GONE_AFTER_SECONDS = 8.0
 person shows as offline; a quick reconnect (a network blip, a reload) keeps it."""
 REAP_EVERY_SECONDS = 2.0
 QUEUE_LIMIT = 5000
+ROOM_SCOPED = frozenset({MessageType.MESSAGE, MessageType.TYPING, MessageType.HISTORY})
 
 
 class Bridge:
@@ -90,6 +91,8 @@ class Bridge:
     # --- sending ------------------------------------------------------------------------
     async def send(self, message_type: MessageType, data: dict[str, Any]) -> bool:
         """Send one frame; False when not connected (the caller tells the user)."""
+        if message_type in ROOM_SCOPED and "roomId" not in data:  # what is shown is the open room
+            data = {**data, "roomId": self.session.room_id}
         try:
             await self.connection.send(message_type, data)
         except NotConnected:

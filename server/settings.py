@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     invite_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     reset_ttl_seconds: int = Field(24 * 3600, ge=60)
     """How long a password-reset link made by an admin stays valid (it works once)."""
+    signin_throttle_seconds: float = Field(1.0, gt=0, le=3600)
+    """The first wait after five wrong passwords in a row for one name (twenty for one address);
+    each further failure doubles it, up to 15 minutes."""
     trusted_proxies: CsvList = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     """Peers whose ``X-Forwarded-For`` names the real client (sign-in throttling per address):
     the app when it runs on this machine, or your reverse proxy.  ``*`` trusts everyone."""

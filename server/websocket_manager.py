@@ -258,7 +258,6 @@ class WebSocketManager:
         assert self.accounts is not None
         context = ApiContext(self.accounts, self.store, self.settings, hub.stats, started)
         self.mcp = McpEndpoint(hub, self.accounts)
-        await self.mcp.start()
         routes = [*run_routes(hub.runs, self.accounts, self.store), *usage_routes(context), *self.mcp.routes(),
                   *self._tool_token_routes()]
         self.http = HttpLayer(build_app(context, routes), trusted_proxies=self.settings.trusted_proxies)

@@ -143,6 +143,14 @@ def test_a_reconnect_resumes_after_the_newest_message_seen() -> None:
     assert sent_auth(session)["lastMessageId"] == 42
 
 
+def test_an_edit_event_moves_the_resume_position_too() -> None:
+    session = ClientSession("alice", "tok")
+    live(session, last_message_id=40)
+    session.receive(frame("message_updated", id=40, eventId=43, text="edited"))
+    session.connection_lost()
+    assert sent_auth(session)["lastMessageId"] == 43
+
+
 def test_resume_from_a_known_position() -> None:
     session = ClientSession("alice", "tok", resume_from=17)
     assert sent_auth(session)["lastMessageId"] == 17

@@ -135,6 +135,7 @@ async def _drain(client: Client, sent: int) -> list[dict[str, Any]]:
         got.append(frame)
 
 
+@pytest.mark.timeout(1500)  # 30,000 frames; a busy 2-core machine needs minutes
 def test_fuzzed_frames_never_give_internal_error(fuzz_server: ServerProcess) -> None:
     answers: list[dict[str, Any]] = []
     sent = {"count": 0}

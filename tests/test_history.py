@@ -27,11 +27,12 @@ async def _flood(client: Client, count: int, prefix: str) -> list[int]:
         await client.send("message", {"id": f"{prefix}{i}", "text": f"{prefix} message {i}"})
     ids = []
     for i in range(count):
-        got = await client.expect("message", timeout=60, clientId=f"{prefix}{i}")
+        got = await client.expect("message", timeout=180, clientId=f"{prefix}{i}")
         ids.append(got["id"])
     return ids
 
 
+@pytest.mark.timeout(1500)  # 10,000 messages stored and paged; minutes on a busy machine
 async def test_paging_returns_every_message_exactly_once(chat: ServerProcess) -> None:
     writer = await connect_as(chat.url, "writer")
     sent = await _flood(writer, 10_000, "p")

@@ -161,12 +161,12 @@ mcp_servers = ["local", "gone"]
 [[agents]]
 name = "cleaner"
 model = "delete_file"
-mcp_servers = ["local"]
+mcp_servers = ["shared"]
 
 [[agents]]
 name = "learner"
 model = "learn_trick"
-mcp_servers = ["local"]
+mcp_servers = ["shared"]
 
 [[agents]]
 name = "me"

@@ -222,6 +222,15 @@ async def test_a_mention_posted_over_mcp_wakes_the_agent_and_an_agent_key_posts_
         said = (await call(scout, "post_message", text="scout reporting"))["posted"]
         assert said["sender"] == "scout"
         await watcher.expect("message", id=said["id"], sender="scout")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{chat.port}", timeout=30) as http:
+        revoked = await http.delete(f"/api/admin/agent-keys/{made.json()['id']}",
+                                    headers={"Authorization": f"Bearer {access}"})
+        assert revoked.status_code == 200, revoked.text
+        refused_now = await http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                                      headers={"Authorization": f"Bearer {key}",
+                                               "Accept": "application/json, text/event-stream"})
+        assert refused_now.status_code == 401  # checked on every request: the next one already fails
+        assert refused_now.json()["error"]["message"] == "This agent key was revoked"
     await watcher.close()
 
 

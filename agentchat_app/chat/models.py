@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["Segment", "AttachmentView", "ChatMessage", "Member", "Question", "PendingFile"]
+__all__ = ["Segment", "AttachmentView", "ReactionView", "ChatMessage", "Member", "Question", "PendingFile", "RoomView",
+           "AgentModeView"]
 
 
 @dataclasses.dataclass
@@ -27,6 +28,16 @@ class AttachmentView:
     size: int = 0
     size_label: str = ""
     type: str = ""
+
+
+@dataclasses.dataclass
+class ReactionView:
+    """One emoji under a message: how many reacted, who (for the chip's title), and whether I did."""
+
+    emoji: str = ""
+    count: int = 0
+    who: str = ""
+    mine: bool = False
 
 
 @dataclasses.dataclass
@@ -56,6 +67,13 @@ class ChatMessage:
     agent_status: str = ""
     run_id: str = ""
     """The run this agent answer ends: its steps and tool calls show under it."""
+    room_id: str = "general"
+    thread_id: int = 0
+    """The root this reply belongs to (0: part of the room's timeline)."""
+    reply_count: int = 0
+    edited: bool = False
+    deleted: bool = False
+    reactions: list[ReactionView] = dataclasses.field(default_factory=list)
     usage_label: str = ""
     """What the answer's model calls used and cost ("1,234 tokens · $0.0021 · gpt-x"), or ""."""
 
@@ -99,3 +117,27 @@ class PendingFile:
     id: str = ""
     name: str = ""
     size_label: str = ""
+
+
+@dataclasses.dataclass
+class RoomView:
+    """A room in the left column: ``label`` is what to show (a DM shows the other person)."""
+
+    room_id: str = ""
+    name: str = ""
+    label: str = ""
+    kind: str = "public"
+    unread: int = 0
+    mentions: int = 0
+    is_member: bool = False
+    members: list[str] = dataclasses.field(default_factory=list)
+    member_count: int = 0
+    active: bool = False
+
+
+@dataclasses.dataclass
+class AgentModeView:
+    """An agent in the current room and its mode there (``mention``, ``all`` or ``off``)."""
+
+    agent: str = ""
+    mode: str = "mention"

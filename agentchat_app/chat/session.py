@@ -18,8 +18,10 @@ from agentchat_client.protocol import AgentState, ErrorCode, MessageType
 from .convert import excerpt, last_seen_label, to_member, to_message, to_question
 from .errors import friendly_error, rate_limit_text
 from .models import ChatMessage, Member, Question
+from .room_session import RoomSession
 from .runs import RunBoard
-from .window import DEFAULT_CAP, Window
+from .updates import room_of, thread_of, with_state
+from .window import DEFAULT_CAP
 
 __all__ = ["ChatSession", "Changes", "ConnectionState", "LOCAL_CONNECTION", "TYPING_TTL_SECONDS"]
 
@@ -52,7 +54,7 @@ class Changes:
         self.auth_failed = self.auth_failed or other.auth_failed
 
 
-class ChatSession:
+class ChatSession(RoomSession):
     def __init__(self, me: str, role: str, cap: int = DEFAULT_CAP, clock: Callable[[], float] = time.monotonic) -> None:
         self.me = me
         self.role = role
@@ -61,7 +63,8 @@ class ChatSession:
         self.ended_streams: dict[str, None] = {}
         """Streams whose final answer arrived: a late delta must not open them again."""
         self.clock = clock
-        self.window = Window(messages=[], cap=cap)
+        self._init_rooms(cap)
+        """Rooms, one window per room, the open thread (``room_session.py``)."""
         self.members: dict[str, Member] = {}
         self.agents: set[str] = set()
         self.typing: dict[str, float] = {}
@@ -81,6 +84,8 @@ class ChatSession:
         replay after its newest message (``lastMessageId``) instead of a fresh page."""
         if not shown:
             return
+        self.rooms.current = shown[-1].room_id
+        self.loaded_rooms.add(self.rooms.current)
         self.window.reset(list(shown), has_more)
         ids = [m.id for m in shown if m.id]
         if ids:
@@ -168,6 +173,11 @@ class ChatSession:
             MessageType.RUN_QUEUED.value: lambda d: self._runs_changed(self.runs.on_queued(d)),
             MessageType.APPROVAL_REQUEST.value: self._on_approval_request,
             MessageType.APPROVAL_RESOLVED.value: lambda d: self._runs_changed(self.runs.on_resolved(d), approvals=True),
+            MessageType.ROOMS.value: self._on_rooms,
+            MessageType.ROOM.value: self._on_room,
+            MessageType.ROOM_REMOVED.value: self._on_room_removed,
+            MessageType.ROOM_READ.value: self._on_room_read,
+            MessageType.MESSAGE_UPDATED.value: self._on_message_updated,
         }
 
     # --- runs and approvals (the board is ``chat/runs.py``) ----------------------------------
@@ -256,7 +266,8 @@ class ChatSession:
     def _message_from(self, data: dict[str, Any], agent: bool) -> ChatMessage:
         reply_to = data.get("replyTo")
         quoted = self.window.by_id(reply_to) if isinstance(reply_to, int) else None
-        return to_message(data, me=self.me, agents=self.agents, is_agent_response=agent, quoted=quoted)
+        message = to_message(data, me=self.me, agents=self.agents, is_agent_response=agent, quoted=quoted)
+        return with_state(message, data, self.me)
 
     def _remember_id(self, message_id: Any) -> None:
         if isinstance(message_id, int) and (self.last_message_id is None or message_id > self.last_message_id):
@@ -280,15 +291,18 @@ class ChatSession:
                     mentions_me=message.mentions_me and not (message.is_agent and quoted.sender == self.me),
                 )
         has_more = bool(data.get("hasMore"))
+        window = self._history_window(data)
+        if window is None:
+            return Changes()
         if data.get("beforeId") is None:
-            self.window.reset(page, has_more)
+            window.reset(page, has_more)
             for message in page:
                 self._remember_id(message.id)
             self.loaded = True
         else:
-            self.window.add_earlier(page, has_more)
+            window.add_earlier(page, has_more)
             self.loading_earlier = False
-        return Changes(fields={"messages"})
+        return Changes(fields={self._field_of(window)} - {""})
 
     def _on_recovery(self, data: dict[str, Any]) -> Changes:
         if data.get("truncated"):
@@ -296,6 +310,8 @@ class ChatSession:
             self.window.messages = []
             self.window.has_more = True
             self.window.detached = False
+            self.windows = {self.rooms.current: self.window}
+            self.loaded_rooms &= {self.rooms.current}
             return Changes(fields={"messages"})
         return Changes()
 
@@ -312,12 +328,15 @@ class ChatSession:
         had_stream = bool(message.stream_id) and any(m.stream_id == message.stream_id for m in self.window.streams)
         if had_stream:
             changes.fields.add("streams")
-        if self.window.add(message):
-            changes.fields.add("messages")
-            if self.loaded and message.mentions_me and (
-                self.last_message_id is None or message.id > self.last_message_id
-            ):
-                changes.toasts.append(f"{message.sender} mentioned you")
+        window = self._window_for(data)
+        added = window is not None and window.add(message)
+        if added:
+            changes.fields.add(self._field_of(window) or "rooms")
+        if (added or window is None) and self.loaded and message.mentions_me and (
+            self.last_message_id is None or message.id > self.last_message_id
+        ):
+            changes.toasts.append(f"{message.sender} mentioned you{self.rooms.where(message.room_id)}")
+        changes.merge(self._room_news(message))
         self._remember_id(message.id)
         if message.sender in self.typing:
             del self.typing[message.sender]
@@ -327,6 +346,8 @@ class ChatSession:
     def _on_stream(self, data: dict[str, Any]) -> Changes:
         stream_id = data.get("streamId")
         if not isinstance(stream_id, str) or not stream_id or stream_id in self.ended_streams:
+            return Changes()
+        if room_of(data) != self.rooms.current or thread_of(data):  # shown when its answer lands
             return Changes()
         template = to_message(
             {"sender": data.get("sender"), "timestamp": data.get("timestamp"), "replyTo": data.get("replyTo")},
@@ -378,7 +399,7 @@ class ChatSession:
 
     def _on_typing(self, data: dict[str, Any]) -> Changes:
         name = data.get("userId")
-        if not isinstance(name, str) or name == self.me:
+        if not isinstance(name, str) or name == self.me or room_of(data) != self.rooms.current:
             return Changes()
         if data.get("typing", True):
             fresh = name not in self.typing

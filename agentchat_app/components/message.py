@@ -7,6 +7,7 @@ import reflex as rx
 from ..chat.models import AttachmentView, ChatMessage, Segment
 from ..state.chat import ChatState
 from .common import avatar
+from .message_actions import message_actions, message_state
 from .runs import run_line
 
 __all__ = ["message_item", "safe_markdown"]
@@ -105,6 +106,7 @@ def message_item(message: ChatMessage) -> rx.Component:
                         aria_label=f"Reply to {message.sender}",
                     ),
                 ),
+                message_actions(message),
                 align="center",
                 spacing="2",
                 width="100%",
@@ -115,6 +117,7 @@ def message_item(message: ChatMessage) -> rx.Component:
                 message.attachments.length() > 0,
                 rx.hstack(rx.foreach(message.attachments, _attachment), wrap="wrap", spacing="2"),
             ),
+            message_state(message),
             rx.cond(message.run_id != "", run_line(message)),
             rx.cond(message.usage_label != "", rx.text(message.usage_label, size="1", color_scheme="gray",
                                                         class_name="answer-usage")),

@@ -26,12 +26,13 @@ from ..chat.window import split_for_display
 from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
+from .rooms import RoomsMixin
 from .runs import RunsMixin
 
 __all__ = ["ChatState", "ALL_FIELDS"]
 
 ALL_FIELDS = {"messages", "streams", "members", "typing", "questions", "connection", "error", "role", "runs",
-              "approvals"}
+              "approvals", "rooms", "thread"}
 HISTORY_PAGE = 50
 TYPING_EVERY_SECONDS = 2.0
 MAX_SUGGESTIONS = 6
@@ -40,7 +41,7 @@ MAX_PENDING_FILES = 10
 log = logging.getLogger(__name__)
 
 
-class ChatState(RunsMixin, AuthState):
+class ChatState(RoomsMixin, RunsMixin, AuthState):
     messages: list[ChatMessage] = []
     """The older, stable part of the window (changes once every few dozen messages)."""
     recent: list[ChatMessage] = []
@@ -114,6 +115,7 @@ class ChatState(RunsMixin, AuthState):
             return
         bridge.consumers += 1
         session = bridge.session
+        shown_room = session.room_id
         try:
             changes = Changes(fields=set(ALL_FIELDS))
             while True:
@@ -129,6 +131,9 @@ class ChatState(RunsMixin, AuthState):
                         return
                 for text in changes.toasts[-3:]:
                     yield rx.toast.info(text, duration=5000)
+                if session.room_id != shown_room:  # the server opened a room (created, a DM): its URL
+                    shown_room = session.room_id
+                    yield self.room_url_script(shown_room)
                 if bridge.closed and bridge.queue.empty():
                     return
                 batch = await bridge.next_batch(timeout=0.25 if session.needs_tick else 5.0)
@@ -142,12 +147,15 @@ class ChatState(RunsMixin, AuthState):
                     changes.merge(session.tick())
                 if session.runs.missing:
                     await self._ask_for_missing(session, bridge)
+                if session.rooms.outbox:
+                    await self._flush_rooms(bridge)
         finally:
             bridge.consumers -= 1
 
     def _copy(self, session: ChatSession, changes: Changes) -> None:
         fields = changes.fields
         self._copy_runs(session, fields)
+        self._copy_rooms(session, fields)
         if "messages" in fields:
             window = session.window.messages
             split = split_for_display(window)

@@ -29,10 +29,10 @@ class RunsMixin(rx.State, mixin=True):
         board = session.runs
         if "runs" in fields:
             self.runs = board.views()
-            self.live_runs = board.live()
+            self.live_runs = [r for r in board.live() if r.room_id == session.room_id]  # the open room's
             self.loading_runs = [r for r in self.loading_runs if not board.knows(r)]
         if "approvals" in fields:
-            self.approvals = board.approvals()
+            self.approvals = [a for a in board.approvals() if a.room_id == session.room_id]
 
     async def _ask_for_missing(self, session: Any, bridge: Any) -> None:
         """A run with a gap (a frame lost while reconnecting): ask for the rest, once per gap."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import reflex as rx
@@ -21,6 +22,8 @@ class UsageMixin(rx.State, mixin=True):
     usage_rows: list[view.UsageRow] = []
     usage_by: str = "agent"
     usage_metric: str = "costUsd"
+    usage_days: str = "14"
+    """The period shown: the last 7, 14, 30 or 90 UTC days."""
     usage_error: str = ""
 
     def _draw_usage(self) -> None:
@@ -28,8 +31,9 @@ class UsageMixin(rx.State, mixin=True):
         self.usage_rows = view.table_rows(self._usage_report)
 
     async def _refresh_usage(self, token: str) -> None:
+        first = (datetime.now(UTC).date() - timedelta(days=int(self.usage_days) - 1)).isoformat()
         try:
-            self._usage_report = await usage.usage_report(token)
+            self._usage_report = await usage.usage_report(token, first)
         except ApiError as exc:
             self.usage_error = str(exc)
             return
@@ -40,6 +44,11 @@ class UsageMixin(rx.State, mixin=True):
     def set_usage_by(self, by: str | list[str]):
         self.usage_by = "person" if by == "person" else "agent"
         self._draw_usage()
+
+    @rx.event
+    async def set_usage_days(self, days: str | list[str]):
+        self.usage_days = days if days in ("7", "14", "30", "90") else "14"
+        await self._refresh_usage(await self._token())  # type: ignore[attr-defined]
 
     @rx.event
     def set_usage_metric(self, metric: str | list[str]):

@@ -214,6 +214,8 @@ class ClientSession:
                 return self._on_auth_error(data)
         if kind in (MessageType.MESSAGE, MessageType.AGENT_RESPONSE):
             self._saw(data.get("id"))
+        elif kind == MessageType.MESSAGE_UPDATED:  # edits, deletes, reactions share the id sequence
+            self._saw(data.get("eventId"))
         elif kind == MessageType.HISTORY and data.get("beforeId") is None:
             self._on_newest_page(data)
         elif kind == MessageType.RECOVERY:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 from ..settings import Settings
@@ -12,6 +13,7 @@ from ..core.names import RESERVED_NAMES, name_key
 from .service import AccountsConfig, AccountService, SignupPolicy
 from .memory import MemoryAccountStore
 from .sql import SqlAccountStore
+from .throttle import ADDRESS_POLICY, NAME_POLICY
 
 __all__ = ["accounts_for"]
 
@@ -26,6 +28,8 @@ def accounts_for(settings: Settings, secret: str, store: Store,
         invite_ttl=timedelta(seconds=settings.invite_ttl_seconds),
         reset_ttl=timedelta(seconds=settings.reset_ttl_seconds),
         reserved=RESERVED_NAMES | {name_key(n) for n in settings.builtin_agents},
+        name_throttle=replace(NAME_POLICY, base=settings.signin_throttle_seconds),
+        address_throttle=replace(ADDRESS_POLICY, base=settings.signin_throttle_seconds),
     )
     accounts = SqlAccountStore(store) if isinstance(store, SqlStore) else MemoryAccountStore()
     return AccountService(accounts, config, agent_names=agent_names)

@@ -46,7 +46,7 @@ from .admin import ASSIGNABLE_ROLES, AdminOperations
 from .events import AccountChange, ChangeKind, ChangeListener
 from ..core.names import NAME_RULE, RESERVED_NAMES, name_key, normalise_name
 from .passwords import hash_password, password_problem, verify_password
-from .throttle import ADDRESS_POLICY, NAME_POLICY, record_failure, too_many_message, wait_seconds
+from .throttle import ADDRESS_POLICY, NAME_POLICY, ThrottlePolicy, record_failure, too_many_message, wait_seconds
 
 __all__ = ["AccountService", "AccountsConfig", "SignupPolicy", "SignedIn", "Access", "ASSIGNABLE_ROLES"]
 
@@ -75,6 +75,8 @@ class AccountsConfig:
     invite_ttl: timedelta = timedelta(days=7)
     reset_ttl: timedelta = timedelta(hours=24)
     reserved: frozenset[str] = RESERVED_NAMES
+    name_throttle: ThrottlePolicy = NAME_POLICY
+    address_throttle: ThrottlePolicy = ADDRESS_POLICY
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +205,7 @@ class AccountService(AdminOperations):
         name = normalise_name(raw_name or "") or ""
         keys = [f"name:{name_key(name)}"] + ([f"addr:{address}"] if address else [])
         attempts = await self.store.get_attempts(keys)
-        policies = {keys[0]: NAME_POLICY, **({keys[1]: ADDRESS_POLICY} if address else {})}
+        policies = {keys[0]: self.config.name_throttle, **({keys[1]: self.config.address_throttle} if address else {})}
         wait = max((wait_seconds(attempts[k], policies[k], now) for k in attempts), default=0.0)
         if wait > 0:
             raise Throttled(too_many_message(wait), retry_after=wait)

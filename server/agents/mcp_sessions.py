@@ -125,7 +125,8 @@ class McpLink:
 
     # life -----------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Connect (shared) or list once without a token (per-user); wait at most ``timeout``."""
+        """Connect (shared) or list once without a token (per-user); wait for the first listing at
+        most ``START_WAIT_SECONDS`` (or the server's ``timeout``, if shorter)."""
         if self.spec.per_user:
             self._task = asyncio.create_task(self._list_once(), name=f"mcp-list-{self.name}")
         else:

@@ -106,6 +106,10 @@ def test_admin_sees_usage_as_a_chart_and_a_table_and_exports_csv(stack, admin) -
     page.get_by_role("radio", name="Per person").click()
     expect(chart.locator(".recharts-legend-wrapper")).to_contain_text("e2e-alice")
 
+    page.get_by_role("radio", name="7 d").click()
+    expect(page.get_by_text("over the last 7 days")).to_be_visible()
+    expect(table).to_contain_text("e2e-writer")
+
     with page.expect_download() as download:
         page.get_by_role("button", name="CSV").click()
     saved = Path(download.value.path())
