@@ -8,7 +8,9 @@ package, and are excluded from the dev server's hot reload.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from pathlib import Path
 
 import reflex as rx
@@ -34,6 +36,31 @@ def _exclude_data_from_hot_reload() -> None:
 
 
 _exclude_data_from_hot_reload()
+
+
+class _QuietReflexAdvice(logging.Filter):
+    """Two of Reflex's log lines mislead people who run this app with ``./scripts/run``:
+
+    - the first build runs ``reflex init``, which ends with "Run `uv run reflex run` to start the
+      app": another command than ours (the app is already starting); the advice is cut off;
+    - "Your version (...) of Node.js is out of date": with a Node older than 22.22 Reflex builds
+      with Bun's own runtime (``bun --bun``), which is the path we test; Node only serves npm to
+      install Bun (README, "Quick start"), so the warning (printed once per build step) is dropped.
+    """
+
+    _ADVICE = re.compile(r"\s*(Run|Install dependencies) .*`uv (run|pip) .*$", re.DOTALL)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "of Node.js is out of date" in message:
+            return False
+        if "`uv run reflex run`" in message:
+            record.msg, record.args = self._ADVICE.sub("", message), ()
+        return True
+
+
+for _name in ("reflex.reflex", "reflex.utils.js_runtimes"):
+    logging.getLogger(_name).addFilter(_QuietReflexAdvice())
 
 config = rx.Config(
     app_name="agentchat_app",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from starlette.applications import Starlette
 
+from .components.connection_banner import app_overlay
 from .pages.admin import admin_page
 from .pages.auth import login_page, reset_page, signup_page
 from .pages.chat import chat_page
@@ -19,13 +20,19 @@ from .state.settings import SettingsState
 TITLE = "AgentChat"
 
 app = rx.App(
-    stylesheets=["/agentchat.css", "/rooms.css"],
+    stylesheets=["/agentchat.css", "/rooms.css", "/agentchat_ux.css"],
     head_components=[
         rx.el.script(src="/agentchat.js", defer=True),
+        rx.el.script(src="/agentchat_ux.js", defer=True),
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
     ],
     # Plain HTTP routes: the session cookie (sign-in/up/out) and proxied downloads.
     api_transformer=Starlette(routes=web_session.routes()),
+    # Our own connection banner instead of Reflex's overlay (its toast shows framework text:
+    # "Cannot connect to server ... Check if server is reachable at ws://..."); components/connection_banner.py.
+    extra_app_wraps={(5, "Overlay"): app_overlay},
+    # Top right: a toast never covers the composer and its Send button.
+    toaster=rx.toast.provider(position="top-right", close_button=True),
 )
 app.register_lifespan_task(companion_lifespan)
 app.add_page(chat_page, route="/", title=TITLE, on_load=[ChatState.load, ChatState.open_room_from_url])

@@ -74,6 +74,11 @@ class ChatMessage:
     edited: bool = False
     deleted: bool = False
     reactions: list[ReactionView] = dataclasses.field(default_factory=list)
+    send_state: str = ""
+    """Mine and not confirmed yet (``chat/outbox.py``): ``queued``, ``sending`` or ``failed``."""
+    send_status: str = ""
+    """What to show about it: "Sending…", "Waiting for connection…" or why it failed."""
+    client_id: int = 0
     usage_label: str = ""
     """What the answer's model calls used and cost ("1,234 tokens · $0.0021 · gpt-x"), or ""."""
 

@@ -18,6 +18,9 @@ from agentchat_client.protocol import AgentState, ErrorCode, MessageType
 from .convert import excerpt, last_seen_label, to_member, to_message, to_question
 from .errors import friendly_error, rate_limit_text
 from .models import ChatMessage, Member, Question
+from .banner import LinkBanner
+from .outbox import Outbox
+from .search import SearchBox
 from .room_session import RoomSession
 from .runs import RunBoard
 from .updates import room_of, thread_of, with_state
@@ -29,6 +32,7 @@ TYPING_TTL_SECONDS = 6.0
 MAX_QUESTIONS = 20
 RATE_NOTICE_MIN_SECONDS = 2.5
 """A rate-limit notice stays at least this long, even when the wait itself is shorter."""
+PRESENCE_UNKNOWN = "status unknown while reconnecting"
 LOCAL_CONNECTION = "_connection"
 """Not a wire type: the bridge reports its own connection state with it."""
 
@@ -75,6 +79,15 @@ class ChatSession(RoomSession):
         self.rate_notice_until = 0.0
         self.last_message_id: int | None = None
         self.pending_sends: dict[int, str] = {}
+        self.outbox = Outbox(me)
+        """My messages not confirmed yet (``chat/outbox.py``): shown as "pending"."""
+        self.banner = LinkBanner()
+        """"Reconnecting…", then "Back online" (``chat/banner.py``)."""
+        self.search = SearchBox()
+        """The header's search: the newest question and its results (``chat/search.py``)."""
+        self.jump_before: int | None = None
+        """A search result not on screen: the history page before this id (the result and a few
+        after it) replaces the window."""
         self.loaded = False
         """The first history page arrived: later messages are live (they may notify)."""
         self.loading_earlier = False
@@ -104,8 +117,12 @@ class ChatSession(RoomSession):
 
     # --- display values ---------------------------------------------------------------------
     def member_list(self) -> list[Member]:
-        """Agents first, then people online, then everyone else; alphabetical within."""
-        return sorted(self.members.values(), key=lambda m: (not m.is_agent, not m.online, m.user_id.lower()))
+        """Agents first, then people online, then everyone else; alphabetical within.  While the
+        link is down nobody's presence is known: nobody is shown online (``PRESENCE_UNKNOWN``)."""
+        members = list(self.members.values())
+        if self.connection != ConnectionState.CONNECTED:
+            members = [dataclasses.replace(m, online=False, last_seen=PRESENCE_UNKNOWN) for m in members]
+        return sorted(members, key=lambda m: (not m.is_agent, not m.online, m.user_id.lower()))
 
     def typing_text(self) -> str:
         names = sorted(self.typing)
@@ -119,7 +136,7 @@ class ChatSession(RoomSession):
 
     @property
     def needs_tick(self) -> bool:
-        return bool(self.typing) or self.rate_limited_until > 0
+        return bool(self.typing) or self.rate_limited_until > 0 or self.banner.needs_tick
 
     def tick(self) -> Changes:
         """Expire typing indicators and count the rate-limit message down."""
@@ -130,6 +147,8 @@ class ChatSession(RoomSession):
             del self.typing[name]
         if expired:
             changes.fields.add("typing")
+        if self.banner.tick(now):
+            changes.fields.add("banner")
         if self.rate_limited_until:
             left = self.rate_limited_until - now
             if left > 0:
@@ -168,6 +187,7 @@ class ChatSession(RoomSession):
             MessageType.AGENT_QUESTION.value: self._on_question,
             MessageType.QUESTION_CLOSED.value: self._on_question_closed,
             MessageType.ERROR.value: self._on_error,
+            MessageType.SEARCH.value: lambda d: Changes(fields={"search"}) if self.search.on_results(d) else Changes(),
             MessageType.ACCOUNT_UPDATED.value: self._on_account_updated,
             MessageType.AGENT_EVENT.value: lambda d: self._runs_changed(self.runs.on_event(d)),
             MessageType.RUN_QUEUED.value: lambda d: self._runs_changed(self.runs.on_queued(d)),
@@ -205,7 +225,9 @@ class ChatSession(RoomSession):
         self.connection = state
         if state != ConnectionState.CONNECTED:
             self.typing.clear()
-            changes.fields.add("typing")
+            self.outbox.disconnected()
+            self.banner.lost()
+            changes.fields |= {"typing", "pending", "members", "banner"}
         return changes
 
     def _on_auth(self, data: dict[str, Any]) -> Changes:
@@ -215,6 +237,8 @@ class ChatSession(RoomSession):
             self.error = friendly_error(error or {"code": ErrorCode.AUTH_FAILED.value})
             return Changes(fields={"connection", "error"}, auth_failed=True)
         self.connection = ConnectionState.CONNECTED
+        self.outbox.connected()
+        self.banner.connected(self.clock())
         if isinstance(data.get("role"), str):
             self.role = data["role"]
         # ``agents`` means "everyone online" (the design document's meaning): who is an agent
@@ -241,7 +265,7 @@ class ChatSession(RoomSession):
                 member = members.setdefault(name, Member(user_id=name, is_me=name == self.me))
                 member.online = True
         self.members = members
-        changes = Changes(fields={"connection", "members", "role"})
+        changes = Changes(fields={"connection", "members", "role", "pending", "banner"})
         if self.window.streams:  # answers cut off by the reconnect will not finish streaming
             self.window.streams = []
             changes.fields.add("streams")
@@ -299,6 +323,10 @@ class ChatSession(RoomSession):
             for message in page:
                 self._remember_id(message.id)
             self.loaded = True
+        elif self.jump_before is not None and data.get("beforeId") == self.jump_before:
+            window.reset(page, has_more)
+            window.detached = True  # newer messages exist: "Jump to latest" returns
+            self.jump_before = None
         else:
             window.add_earlier(page, has_more)
             self.loading_earlier = False
@@ -321,6 +349,8 @@ class ChatSession(RoomSession):
         client_id = data.get("clientId")
         if isinstance(client_id, int):
             self.pending_sends.pop(client_id, None)
+            if data.get("sender") == self.me and self.outbox.confirmed(client_id):
+                changes.fields.add("pending")  # the real message takes its place, in the same update
         if message.stream_id:
             self.ended_streams[message.stream_id] = None
             while len(self.ended_streams) > 200:
@@ -444,6 +474,8 @@ class ChatSession(RoomSession):
         ref = data.get("ref")
         if isinstance(ref, int) and ref in self.pending_sends:
             changes.restore_draft = self.pending_sends.pop(ref)
+        if self.outbox.refused(ref, self.error) is not None:
+            changes.fields.add("pending")
         if data.get("code") in (ErrorCode.AUTH_FAILED, ErrorCode.NOT_AUTHENTICATED):
             changes.auth_failed = True
         return changes

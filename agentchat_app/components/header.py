@@ -7,6 +7,7 @@ from reflex_components_core.core.banner import has_connection_errors
 
 from ..state.chat import ChatState
 from .common import role_badge
+from .search import search_box
 
 __all__ = ["header", "connection_indicator"]
 
@@ -39,6 +40,7 @@ def header() -> rx.Component:
             align="center",
             spacing="3",
         ),
+        search_box(),
         rx.hstack(
             rx.button(
                 rx.icon("users", size=16),
@@ -68,6 +70,7 @@ def header() -> rx.Component:
         ),
         justify="between",
         align="center",
+        spacing="3",
         padding_x=rx.breakpoints(initial="10px", sm="16px"),
         padding_y="10px",
         border_bottom=f"1px solid {rx.color('gray', 5)}",

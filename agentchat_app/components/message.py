@@ -9,6 +9,7 @@ from ..state.chat import ChatState
 from .common import avatar
 from .message_actions import message_actions, message_state
 from .runs import run_line
+from .send_status import send_status
 
 __all__ = ["message_item", "safe_markdown"]
 
@@ -119,16 +120,20 @@ def message_item(message: ChatMessage) -> rx.Component:
             ),
             message_state(message),
             rx.cond(message.run_id != "", run_line(message)),
+            rx.cond(message.send_state != "", send_status(message)),
             rx.cond(message.usage_label != "", rx.text(message.usage_label, size="1", color_scheme="gray",
                                                         class_name="answer-usage")),
             spacing="1",
             width="100%",
             min_width="0",
         ),
-        id=rx.cond(message.id > 0, f"msg-{message.id}", f"stream-{message.stream_id}"),
+        id=rx.cond(message.id > 0, f"msg-{message.id}",
+                   rx.cond(message.client_id > 0, f"pending-{message.client_id}", f"stream-{message.stream_id}")),
         class_name=rx.Var.create("message")
         + rx.cond(message.is_agent, " from-agent", "")
-        + rx.cond(message.mentions_me, " mentions-me", ""),
+        + rx.cond(message.mentions_me, " mentions-me", "")
+        + rx.cond(message.send_state != "", " unconfirmed " + message.send_state, "")
+        + rx.cond((message.id > 0) & (message.id == ChatState.highlight_id), " highlighted", ""),
         custom_attrs={"data-sender": message.sender, "data-notify": rx.cond(message.mentions_me, message.key, "")},
         spacing="3",
         align="start",

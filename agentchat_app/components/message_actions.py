@@ -55,7 +55,7 @@ def message_actions(message: ChatMessage) -> rx.Component:
             rx.cond(
                 message.thread_id == 0,
                 rx.box(_action("messages-square", "Reply in thread", ChatState.open_thread(message.id),
-                               f"Thread: answer {message.sender} in a thread"), class_name="thread-action"),
+                               f"Open a thread on {message.sender}'s message"), class_name="thread-action"),
             ),
             _emoji_picker(message),
             rx.cond(

@@ -101,6 +101,7 @@ def message_list() -> rx.Component:
             ),
             rx.foreach(ChatState.messages, message_item),
             rx.foreach(ChatState.recent, message_item),
+            rx.foreach(ChatState.pending, message_item),
             rx.foreach(ChatState.streams, message_item),
             rx.foreach(ChatState.questions, _question),
             rx.foreach(ChatState.live_runs, live_run),

@@ -120,19 +120,15 @@ def _browse_dialog() -> rx.Component:
 
 
 def _dm_row(member: Member) -> rx.Component:
-    return rx.cond(
-        member.is_me,
-        rx.fragment(),
-        rx.button(
-            rx.icon(rx.cond(member.is_agent, "bot", "user"), size=14, aria_hidden="true"),
-            member.user_id,
-            rx.cond(member.is_agent, rx.badge("agent", size="1", variant="soft", color_scheme="violet")),
-            variant="ghost",
-            width="100%",
-            justify="start",
-            on_click=ChatState.open_dm(member.user_id),
-            aria_label=f"Message {member.user_id}",
-        ),
+    return rx.button(
+        rx.icon(rx.cond(member.is_agent, "bot", "user"), size=14, aria_hidden="true"),
+        member.user_id,
+        rx.cond(member.is_agent, rx.badge("agent", size="1", variant="soft", color_scheme="violet")),
+        variant="ghost",
+        width="100%",
+        justify="start",
+        on_click=ChatState.open_dm(member.user_id),
+        aria_label=f"Message {member.user_id}",
     )
 
 
@@ -141,7 +137,7 @@ def _dm_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title("Direct message"),
             rx.dialog.description("Pick a person or an agent.", size="2"),
-            rx.vstack(rx.foreach(ChatState.members, _dm_row), spacing="1", width="100%", max_height="60vh",
+            rx.vstack(rx.foreach(ChatState.dm_people, _dm_row), spacing="1", width="100%", max_height="60vh",
                       overflow_y="auto", margin_top="8px"),
             rx.hstack(rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")), justify="end",
                       margin_top="12px"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..components.composer import composer
+from ..components.connection_banner import chat_banner
 from ..components.header import header
 from ..components.message_actions import delete_dialog, edit_dialog
 from ..components.message_list import message_list
@@ -21,6 +22,7 @@ def chat_page() -> rx.Component:
     return rx.cond(
         ChatState.signed_in,
         rx.vstack(
+            chat_banner(),
             header(),
             rx.hstack(
                 rx.box(

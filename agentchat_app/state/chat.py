@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from agentchat_client.protocol import MessageType, Role, parse_mentions
+from agentchat_client.protocol import MessageType, Role
 
 from ..bridge import Bridge, close_bridge, get_bridge, open_bridge
 from ..chat.convert import excerpt, size_label
@@ -26,22 +26,26 @@ from ..chat.window import split_for_display
 from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
+from .outbox import OutboxMixin
 from .rooms import RoomsMixin
 from .runs import RunsMixin
+from .search import SearchMixin
 
 __all__ = ["ChatState", "ALL_FIELDS"]
 
 ALL_FIELDS = {"messages", "streams", "members", "typing", "questions", "connection", "error", "role", "runs",
-              "approvals", "rooms", "thread"}
+              "approvals", "rooms", "thread", "pending", "banner", "search"}
 HISTORY_PAGE = 50
 TYPING_EVERY_SECONDS = 2.0
 MAX_SUGGESTIONS = 6
 _MENTION_AT_END = re.compile(r"(?:^|\s)@([A-Za-z0-9_-]*)$")
 MAX_PENDING_FILES = 10
 log = logging.getLogger(__name__)
+_SHRINK_COMPOSER = rx.call_script("window.agentchatFitComposer && window.agentchatFitComposer()")
+"""After sending, the composer (grown with a long text) goes back to one line."""
 
 
-class ChatState(RoomsMixin, RunsMixin, AuthState):
+class ChatState(OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, AuthState):
     messages: list[ChatMessage] = []
     """The older, stable part of the window (changes once every few dozen messages)."""
     recent: list[ChatMessage] = []
@@ -53,6 +57,8 @@ class ChatState(RoomsMixin, RunsMixin, AuthState):
     typing_text: str = ""
     questions: list[Question] = []
     connection: str = "Connecting"
+    banner: str = ""
+    """"Reconnecting…" / "Back online" about the link to the chat server (``chat/banner.py``)."""
     error: str = ""
 
     draft: str = ""
@@ -66,6 +72,8 @@ class ChatState(RoomsMixin, RunsMixin, AuthState):
     show_people: bool = False
 
     _last_typing_sent: float = 0.0
+    _drafts: dict[str, str] = {}
+    """What was typed in the composer of each room left with text in it (drafts per conversation)."""
     _older_keys: list[str] = []
 
     # --- derived -------------------------------------------------------------------------
@@ -149,6 +157,8 @@ class ChatState(RoomsMixin, RunsMixin, AuthState):
                     await self._ask_for_missing(session, bridge)
                 if session.rooms.outbox:
                     await self._flush_rooms(bridge)
+                if await self._flush_outbox(bridge):  # what waited for the reconnect goes out now
+                    changes.fields.add("pending")
         finally:
             bridge.consumers -= 1
 
@@ -156,6 +166,12 @@ class ChatState(RoomsMixin, RunsMixin, AuthState):
         fields = changes.fields
         self._copy_runs(session, fields)
         self._copy_rooms(session, fields)
+        self._copy_pending(session, fields)
+        self._copy_search(session, fields)
+        if "banner" in fields:
+            banner = session.banner.text(session.clock())
+            if banner != self.banner:
+                self.banner = banner
         if "messages" in fields:
             window = session.window.messages
             split = split_for_display(window)
@@ -219,6 +235,17 @@ class ChatState(RoomsMixin, RunsMixin, AuthState):
             if bridge is not None:
                 await bridge.send(MessageType.TYPING, {"typing": True})
 
+    def _swap_draft(self, left: str, opened: str) -> None:
+        """Keep the draft of the room just left; show the opened room's own draft."""
+        if left == opened:
+            return
+        if self.draft.strip():
+            self._drafts[left] = self.draft
+        else:
+            self._drafts.pop(left, None)
+        self.draft = self._drafts.pop(opened, "")
+        self.suggestions = []
+
     @rx.event
     def pick_mention(self, name: str):
         match = _MENTION_AT_END.search(self.draft)
@@ -259,27 +286,25 @@ class ChatState(RoomsMixin, RunsMixin, AuthState):
             self.error = VIEWER_REASON
             return
         bridge = self._bridge()
-        if bridge is None or not bridge.connected:
+        if bridge is None:
             self.error = "Not connected to the chat server right now; your message is kept. Try again in a moment."
             return
-        data = {
-            "id": bridge.session.new_client_id(text),
-            "text": text,
-            "mentions": parse_mentions(text),
-            "replyTo": self.reply_to_id or None,
-            "attachments": attachment_ids,
-        }
-        if not await bridge.send(MessageType.MESSAGE, data):
-            self.error = "The connection dropped before your message went out; it is kept. Try again in a moment."
-            return
-        await bridge.send(MessageType.TYPING, {"typing": False})
-        self._last_typing_sent = 0.0
+        # Shown at once, marked as sending (or waiting for the connection); the echo confirms it.
+        room_id = bridge.session.room_id
+        bridge.session.outbox.add(text, room_id=room_id, reply_to=self.reply_to_id or None, attachments=attachment_ids)
+        await self._flush_outbox(bridge)
+        self.pending = bridge.session.outbox.views(room_id)
+        self._drafts.pop(room_id, None)
         self.draft = ""
         self.suggestions = []
         self.pending_files = []
         self.cancel_reply()
+        if bridge.connected:
+            await bridge.send(MessageType.TYPING, {"typing": False})
+        self._last_typing_sent = 0.0
         if not bridge.session.rate_limited_until:
             self.error = ""
+        return _SHRINK_COMPOSER
 
     @rx.event
     async def load_earlier(self):

@@ -37,6 +37,9 @@ class RoomsMixin(rx.State, mixin=True):
     room_members: list[Member] = []
     room_agents: list[AgentModeView] = []
     invite_candidates: list[str] = []
+    dm_people: list[Member] = []
+    """Whom a DM can be opened with: agents, then people, by name (not by presence, so a row
+    never changes under the pointer when someone comes or goes)."""
 
     thread_open: bool = False
     thread_root: ChatMessage = ChatMessage()
@@ -64,7 +67,10 @@ class RoomsMixin(rx.State, mixin=True):
                 "room": room,
                 "room_agents": board.agent_modes(session.agents),
                 "room_members": everyone if room.room_id == GENERAL else [m for m in everyone if m.user_id in inside],
-                "invite_candidates": [m.user_id for m in everyone if m.user_id not in inside and not m.is_me],
+                "invite_candidates": sorted((m.user_id for m in everyone if m.user_id not in inside and not m.is_me),
+                                            key=str.lower),
+                "dm_people": sorted((m for m in everyone if not m.is_me), key=lambda m: (not m.is_agent,
+                                                                                      m.user_id.lower())),
             }
             for name, value in views.items():  # an assigned var is re-sent whole: only what changed
                 if getattr(self, name) != value:
@@ -88,10 +94,10 @@ class RoomsMixin(rx.State, mixin=True):
         """Send what the session queued (read positions, history pages); kept until connected."""
         board = bridge.session.rooms
         while board.outbox:
-            kind, data = board.outbox[0]
+            kind, data = board.outbox.pop(0)  # taken first: an event and the pump may both flush
             if not await bridge.send(kind, data):
+                board.outbox.insert(0, (kind, data))
                 return
-            board.outbox.pop(0)
 
     async def _room_send(self, kind: MessageType, data: dict[str, Any]) -> bool:
         bridge = self._bridge()  # type: ignore[attr-defined]
@@ -112,7 +118,9 @@ class RoomsMixin(rx.State, mixin=True):
         bridge = self._bridge()  # type: ignore[attr-defined]
         if bridge is None:
             return None
+        left = bridge.session.room_id
         changes = bridge.session.open_room(room_id)
+        self._swap_draft(left, bridge.session.room_id)  # type: ignore[attr-defined]  # drafts per room
         self._show(bridge, changes)
         await self._flush_rooms(bridge)
         self.show_browse = self.show_dm = False

@@ -47,7 +47,8 @@ from agentchat_client.protocol import (
 )
 
 from ..core.policy import require_agent, require_own_status, require_poster
-from ..serialize import message_envelope
+from ..core.sent_ids import IN_FLIGHT
+from ..serialize import message_envelope, message_event
 from .connections import Conn
 
 if TYPE_CHECKING:
@@ -76,11 +77,24 @@ def _user(conn: Conn) -> str:
 
 async def on_message(hub: Hub, conn: Conn, data: ChatMessageData) -> None:
     require_poster(_role(conn))
-    await hub.service.post(
-        _user(conn), data.text, MessageType.MESSAGE, room_id=data.roomId or GENERAL, thread_id=data.threadId,
-        client_id=data.id, mentions=data.mentions, reply_to=data.replyTo, attachment_ids=data.attachments,
-        rate_limited=_role(conn) is not Role.AGENT,
-    )
+    user = _user(conn)
+    content = (data.text, data.roomId or GENERAL, data.threadId, data.replyTo, tuple(data.attachments))
+    earlier = hub.service.sent_ids.claim(user, data.id, content)
+    if earlier is not None:  # a retry of a message already posted (or still being stored): not again
+        row = await hub.store.get_message(earlier) if earlier != IN_FLIGHT else None
+        if row is not None:  # the original, to this connection only: it confirms the retry
+            await hub.send(conn, message_event(row).frame)
+        return  # in flight: the original's broadcast reaches this connection too
+    try:
+        row = await hub.service.post(
+            user, data.text, MessageType.MESSAGE, room_id=data.roomId or GENERAL, thread_id=data.threadId,
+            client_id=data.id, mentions=data.mentions, reply_to=data.replyTo, attachment_ids=data.attachments,
+            rate_limited=_role(conn) is not Role.AGENT,
+        )
+    except BaseException:
+        hub.service.sent_ids.release(user, data.id)
+        raise
+    hub.service.sent_ids.posted(user, data.id, row.id or 0)
 
 
 async def on_agent_response(hub: Hub, conn: Conn, data: AgentResponseData) -> None:
@@ -128,8 +142,11 @@ async def on_search(hub: Hub, conn: Conn, data: SearchData) -> None:
         rooms = {data.roomId}
     else:
         rooms = hub.rooms.readable_ids(user)
-    rows = await hub.store.search(data.query, data.limit, rooms)
-    results: SearchResults = {"query": data.query, "messages": [message_envelope(r) for r in rows]}  # type: ignore[misc]
+    rows = await hub.store.search(data.query, data.limit, rooms, sender=data.sender, has_file=data.hasFile)
+    results: SearchResults = {  # type: ignore[misc]
+        "query": data.query, "roomId": data.roomId, "sender": data.sender, "hasFile": data.hasFile,
+        "messages": [message_envelope(r) for r in rows],
+    }
     await hub.send(conn, server_frame(MessageType.SEARCH, results))
 
 

@@ -35,6 +35,7 @@ from ..core.events import Event
 from ..core.edits import MAX_REACTIONS, Change, MessageState, check_delete, check_edit, check_reaction
 from ..core.policy import Limits, check_message_text, check_text
 from ..core.rooms import RoomDirectory
+from ..core.sent_ids import SentIds
 from ..core.view import ChatView
 from ..backends import Fanout, RateLimiter
 from ..serialize import attachment_meta, encode_client_id, message_event, status_data
@@ -60,6 +61,8 @@ class ChatService:
         self.limits = limits
         self.spawn = spawn
         self.question_waiters: dict[str, asyncio.Future[str | None]] = {}
+        self.sent_ids = SentIds()
+        """Client ids already posted, per person: a retried ``message`` is not stored twice."""
 
     # publishing --------------------------------------------------------------------------
     def publish(self, event: Event) -> None:

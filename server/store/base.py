@@ -63,8 +63,11 @@ class MessageStore(ABC):
         first; the newest ``cap`` if there are more."""
 
     @abstractmethod
-    async def search(self, query: str, limit: int, rooms: set[str] | None = None) -> list[Message]:
-        """Messages in ``rooms`` containing every word of ``query``, newest first (no tombstones)."""
+    async def search(self, query: str, limit: int, rooms: set[str] | None = None, sender: str | None = None,
+                     has_file: bool = False) -> list[Message]:
+        """Messages in ``rooms`` containing every word of ``query``, newest first (no tombstones);
+        only ``sender``'s (any case) and only those with attachments when asked.  A query without
+        words with a filter: the newest messages that pass it."""
 
     @abstractmethod
     async def latest_id(self) -> int: ...

@@ -154,13 +154,16 @@ class MemoryStore(Store):
         rows = [m for m in self._messages[start:] if rooms is None or m.room_id in rooms]
         return [_copy(m) for m in rows[-cap:]], len(rows) > cap
 
-    async def search(self, query: str, limit: int, rooms: set[str] | None = None) -> list[Message]:
+    async def search(self, query: str, limit: int, rooms: set[str] | None = None, sender: str | None = None,
+                     has_file: bool = False) -> list[Message]:
         words = [w.lower() for w in re.findall(r"\w+", query)]
-        if not words:
+        if not words and sender is None and not has_file:
             return []
         found = []
         for message in reversed(self._messages):
             if message.is_update or message.deleted or (rooms is not None and message.room_id not in rooms):
+                continue
+            if (sender is not None and message.sender.lower() != sender.lower()) or (has_file and not message.attachments):
                 continue
             text = set(re.findall(r"\w+", message.text.lower()))
             if all(w in text for w in words):

@@ -194,8 +194,9 @@ class Person:
         box.fill(text)
         box.press("Enter")
         expect(box).to_have_value("")
-        expect(self.page.locator(f'.message[data-sender="{self.name}"]', has_text=text.split("\n")[0]).last
-               ).to_be_visible()
+        # Confirmed by the server's echo (not just shown at once as "Sending…").
+        expect(self.page.locator(f'.message:not(.unconfirmed)[data-sender="{self.name}"]',
+                                 has_text=text.split("\n")[0]).last).to_be_visible()
         self.page.wait_for_timeout(SEND_SPACING_MS)
 
     def log(self):
@@ -298,7 +299,9 @@ def post_messages(stack: Stack, user: str, texts: list[str]) -> list[int]:
         while len(ids) < len(texts):
             frame = orjson.loads(ws.recv(timeout=30))
             data = frame.get("data") or {}
-            if frame["type"] == "message" and str(data.get("clientId", "")).startswith("seed-"):
+            # Recovery replays earlier seeds (same client ids, other texts): match the text too.
+            if (frame["type"] == "message" and data.get("clientId") == f"seed-{len(ids)}"
+                    and data.get("text") == texts[len(ids)]):
                 ids.append(data["id"])
             elif frame["type"] == "error" and str(data.get("ref", "")).startswith("seed-"):
                 raise RuntimeError(f"seeding refused: {data}")

@@ -188,7 +188,8 @@ def test_rate_limit_is_explained_and_counts_down(people):
     expect(alerts[limited]).to_be_visible()
     alert = tabs[limited].get_by_role("alert")
     expect(alert).to_contain_text(re.compile(r"send again (in \d\.\d s|now)"))
-    expect(boxes[limited]).to_have_value(re.compile(r"quick \d\d"))  # the refused message is given back
+    refused = tabs[limited].locator(".message.unconfirmed.failed", has_text=re.compile(r"quick \d\d"))
+    expect(refused.get_by_role("button", name="Retry sending this message")).to_be_visible()  # kept, with Retry
     expect(alert).to_have_count(0, timeout=8_000)
     other.close()
 

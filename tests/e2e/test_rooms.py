@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import SEND_SPACING_MS, shot
+from .conftest import PASSWORD, SEND_SPACING_MS, shot
 
 
 def in_log(page: Page, text: str):
@@ -52,7 +52,7 @@ def test_channel_invite_thread_edit_delete_and_react(people):
     expect(in_log(bob.page, "Kickoff")).to_be_visible()
     expect(room_link(bob.page, name).locator(".room-unread")).to_have_count(0)
 
-    act(bob.page, "Kickoff", f"Thread: answer {alice.name} in a thread")  # its title: "Reply in thread"
+    act(bob.page, "Kickoff", f"Open a thread on {alice.name}'s message")  # its title: "Reply in thread"
     thread = bob.page.get_by_role("complementary", name="Thread")
     thread.get_by_role("textbox", name="Reply in thread").fill("The login page")
     thread.get_by_role("textbox", name="Reply in thread").press("Enter")
@@ -153,3 +153,27 @@ def test_a_direct_message_with_an_agent_is_answered_there(people):
     room_link(gus.page, "general").click()
     expect(gus.page.locator("#room-title")).to_have_text("general")
     expect(in_log(gus.page, "hello there")).to_have_count(0)
+
+
+def test_a_viewer_reads_but_cannot_edit_delete_react_or_create(admin, people):
+    admin.page.goto("/admin")
+    admin.page.get_by_label("Role for the invited person").select_option("viewer")
+    admin.page.get_by_role("button", name="Create invite link").click()
+    link = admin.page.locator("#new-secret")
+    expect(link).to_have_value(re.compile(r"/signup\?invite=iv_"))
+    url = link.input_value()
+    admin.page.goto("/")
+
+    vic = people("vic", sign_up=False)
+    vic.page.goto(url)
+    vic.page.get_by_label("Username").fill(vic.name)
+    vic.page.get_by_label("Password").fill(PASSWORD)
+    vic.page.get_by_role("button", name="Create account").click()
+    vic.page.wait_for_url("**/")
+    admin.send(f"Read-only hello to {vic.name}")
+    message = in_log(vic.page, f"Read-only hello to {vic.name}")
+    expect(message).to_be_visible()
+    message.hover()
+    expect(message.get_by_role("toolbar")).to_have_count(0)
+    expect(vic.page.get_by_role("button", name="Create channel")).to_have_count(0)
+    expect(vic.page.get_by_role("button", name="New direct message")).to_have_count(0)

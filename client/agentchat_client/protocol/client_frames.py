@@ -176,8 +176,19 @@ class HistoryData(ClientPayload):
 class SearchData(ClientPayload):
     roomId: RoomId | None = None
     """Only this room (the ``in:`` filter); omitted: every room the person can read."""
-    query: Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+    query: Annotated[StrictStr, Field(max_length=200), AfterValidator(_no_nul)]
+    """The words to find (all must match); may be empty when ``sender`` or ``hasFile`` is given."""
     limit: StrictInt = Field(50, ge=1, le=200)
+    sender: Name | None = None
+    """Only messages of this person or agent, any case (the ``from:`` filter)."""
+    hasFile: StrictBool = False
+    """Only messages with attachments (the ``has:file`` filter)."""
+
+    @model_validator(mode="after")
+    def _something_to_find(self) -> SearchData:
+        if not self.query and self.sender is None and not self.hasFile:
+            raise ValueError("query: give words to find, or a filter (sender, hasFile)")
+        return self
 
 
 class TypingData(ClientPayload):

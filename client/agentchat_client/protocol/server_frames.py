@@ -320,6 +320,10 @@ class RecoveryFrame(TypedDict):
 class SearchResults(TypedDict):
     query: str
     messages: list[MessageEnvelope]
+    roomId: NotRequired[str | None]
+    """The filters of the search it answers (so a client can drop answers to older searches)."""
+    sender: NotRequired[str | None]
+    hasFile: NotRequired[bool]
 
 
 class SearchFrame(TypedDict):

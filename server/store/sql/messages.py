@@ -263,17 +263,26 @@ class SqlMessages(MessageStore):
 
         return await self.db.read(work)
 
-    async def search(self, query: str, limit: int, rooms: set[str] | None = None) -> list[Message]:
+    async def search(self, query: str, limit: int, rooms: set[str] | None = None, sender: str | None = None,
+                     has_file: bool = False) -> list[Message]:
         dialect = self.db.dialect
         visible = [_TABLE.c.kind.in_(_VISIBLE), _TABLE.c.deleted.is_(False)]
         if rooms is not None:
             visible.append(_TABLE.c.room_id.in_(sorted(rooms)))
+        if sender is not None:
+            visible.append(func.lower(_TABLE.c.sender) == sender.lower())
+        if has_file:
+            visible.append(func.json_array_length(_TABLE.c.attachments) > 0)
+        words = re.findall(r"\w+", query)
+        if not words and sender is None and not has_file:
+            return []
 
         def work(s: Session) -> list[Message]:
+            if not words:  # filters alone (``from:bob has:file``): the newest that pass them
+                statement = select(_TABLE).where(*visible).order_by(_TABLE.c.id.desc()).limit(limit)
+                return [_record(r) for r in s.execute(statement)]
             if dialect == "sqlite":
                 terms = _fts_query(query)
-                if not terms:
-                    return []
                 # FTS finds candidates newest first; the room and kind filters apply after, so
                 # ask for more than needed and page on until enough are found.
                 found: list[Message] = []
