@@ -143,7 +143,7 @@ def _ready(name: str, port: int) -> bool:
         return False
 
 
-def start_server(name: str, timeout_s: float = 60.0, prepare: Callable[[str], None] | None = None) -> ServerProcess:
+def start_server(name: str, timeout_s: float = 180.0, prepare: Callable[[str], None] | None = None) -> ServerProcess:
     """Start ``name`` on a free port with a fresh data directory; return once it answers.
 
     ``prepare(data_dir)`` runs first (e.g. to seed AgentChat's database with rooms)."""

@@ -2,8 +2,9 @@
 
 Reads run on a small pool of threads; writes are serialised by one lock, so ids are assigned in
 commit order (the Redis fan-out's gap repair relies on it).  Writes run on one writer thread,
-except new messages on SQLite (``try_write_inline``): committing to a WAL without fsync takes less time
-than two thread hand-offs, so when no other write holds the lock they commit on the event loop.
+except new messages on SQLite (``try_write_inline``): committing to a WAL without fsync takes
+less time than two thread hand-offs, so when no other write holds the lock they commit on the
+event loop.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ For a batch of one message, SQLAlchemy's execute machinery (statement cache keys
 objects, the ORM session) costs more than the INSERT itself.  This compiles the INSERT once per
 dialect, applies the columns' own bind processors (so the stored values are exactly what the
 ORM path would store: JSON text, SQLite's datetime strings) and talks to one DB-API connection
-directly.  Edits, deletes, reactions and thread replies keep the ORM path (``messages.py``).
+directly.  The store uses it on SQLite only, on the event loop (``messages.py``); edits,
+deletes, reactions, thread replies and PostgreSQL keep the SQLAlchemy path.
 """
 
 from __future__ import annotations

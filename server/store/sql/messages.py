@@ -6,10 +6,11 @@ a batch: a batch is whatever was queued while the previous one committed (often 
 SQLite a batch of new messages only (the common case) goes through ``FastInsert``, right on the
 event loop when no other write holds the lock (``Database.try_write_inline``); otherwise, and for
 edits, thread replies and PostgreSQL, the writer thread takes the SQLAlchemy path.  Nothing is
-broadcast before its commit (``on_commit`` runs after it, once per row, in id order).  A change to a message (edit,
-delete, reaction, a thread's reply count) is applied to the stored row and recorded as an update
-row in the same transaction, so it takes the next id of the same sequence.  If a batch fails, its
-writes are retried one by one, so one bad row never costs other people their messages.
+broadcast before its commit (``on_commit`` runs after it, once per row, in id order).  A change
+to a message (edit, delete, reaction, a thread's reply count) is applied to the stored row and
+recorded as an update row in the same transaction, so it takes the next id of the same sequence.
+If a batch fails, its writes are retried one by one, so one bad row never costs other people
+their messages.
 """
 
 from __future__ import annotations
