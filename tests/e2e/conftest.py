@@ -306,3 +306,37 @@ def post_messages(stack: Stack, user: str, texts: list[str]) -> list[int]:
             elif frame["type"] == "error" and str(data.get("ref", "")).startswith("seed-"):
                 raise RuntimeError(f"seeding refused: {data}")
     return ids
+
+
+@contextlib.contextmanager
+def busy_sender(stack: Stack, user: str, every: float = 0.1) -> Iterator[None]:
+    """While the block runs, a script signed in as ``user`` posts every ``every`` s: that person
+    is inside the minimum gap between messages nearly all the time, however slowly the page's
+    own sends reach the server (a busy machine cannot make a rate-limit test pass by accident)."""
+    import threading
+
+    import orjson
+    from websockets.sync.client import connect
+
+    from server.auth import issue_token
+
+    token = issue_token(stack.env["AGENTCHAT_JWT_SECRET"], user, "developer")
+    stop = threading.Event()
+
+    def run() -> None:
+        with connect(stack.server_url, max_size=None) as ws:
+            ws.send(orjson.dumps({"type": "auth", "data": {"userId": user, "token": token}}).decode())
+            count = 0
+            while not stop.wait(every):
+                count += 1
+                ws.send(orjson.dumps({"type": "message", "data": {"id": f"busy-{count}",
+                                                                  "text": f"keeping busy {count}"}}).decode())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+
