@@ -1,6 +1,7 @@
 // AgentChat keyboard and reading helpers (no user text is ever turned into HTML here).
 // - the composer has focus on load; the skip link focuses it;
 // - Escape cancels a reply (dialogs close themselves: Radix);
+// - Up in an empty composer edits your last message (its own Edit action, so the same rules hold);
 // - the mention list: ArrowUp/ArrowDown choose, Enter or Tab take, instead of sending "@bo";
 // - the message list is one tab stop: arrow keys (and Home/End) move between messages; a
 //   message's own controls are reachable with Tab only while that message has focus;
@@ -46,6 +47,16 @@
       } else { return; }
       event.preventDefault();
       event.stopPropagation();
+      return;
+    }
+    if (event.key === "ArrowUp" && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      var box = composer();
+      var edits = document.querySelectorAll("#message-log .message button[aria-label='Edit message']");
+      if (box && box.value === "" && edits.length) {
+        edits[edits.length - 1].click();
+        event.preventDefault();
+        event.stopPropagation();
+      }
       return;
     }
     if (event.key === "Escape") {

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import PASSWORD, SEND_SPACING_MS, shot
+from .conftest import PASSWORD, PLACEHOLDER, SEND_SPACING_MS, shot
 
 
 def in_log(page: Page, text: str):
@@ -177,3 +177,23 @@ def test_a_viewer_reads_but_cannot_edit_delete_react_or_create(admin, people):
     expect(message.get_by_role("toolbar")).to_have_count(0)
     expect(vic.page.get_by_role("button", name="Create channel")).to_have_count(0)
     expect(vic.page.get_by_role("button", name="New direct message")).to_have_count(0)
+
+
+def test_up_in_an_empty_composer_edits_my_last_message(people):
+    dora = people("dora")
+    page = dora.page
+    dora.send("First draft of the plan")
+    dora.send("Second thougths")
+    box = page.get_by_placeholder(PLACEHOLDER)
+    box.fill("")
+    box.focus()
+    box.press("ArrowUp")
+    edit = page.locator("#edit-text")
+    expect(edit).to_have_value("Second thougths")  # the newest of mine, not the first
+    edit.fill("Second thoughts")
+    page.get_by_role("button", name="Save").click()
+    expect(in_log(page, "Second thoughts")).to_contain_text("(edited)")
+    box.fill("typing something")
+    box.press("ArrowUp")  # with text in the composer, Up is just a caret key
+    expect(edit).to_have_count(0)
+
