@@ -49,6 +49,18 @@
   // What is on screen when the page opens is history, not news.
   setTimeout(function () { scan(document.documentElement); ready = true; }, 1500);
 
+  // A mention or a direct message in a room that is not open (the app's state sends these).
+  window.agentchatNotifyElsewhere = function (title, body, tag) {
+    if (seen.has(tag)) { return; }
+    seen.add(tag);
+    if (mode() === "none" || document.visibilityState !== "hidden") { return; }
+    if (!("Notification" in window) || Notification.permission !== "granted") { return; }
+    try {
+      var note = new Notification(title, { body: body, tag: tag });
+      note.onclick = function () { window.focus(); note.close(); };
+    } catch (err) { /* some browsers only allow notifications from a service worker */ }
+  };
+
   window.agentchatAskNotifications = function () {
     if (!("Notification" in window)) { return "unsupported"; }
     if (Notification.permission === "default") { Notification.requestPermission(); }

@@ -3,7 +3,8 @@ edits, deletes and reactions (pure: frames in, display changes and frames to sen
 
 from __future__ import annotations
 
-from agentchat_app.chat.session import ChatSession
+from agentchat_app.chat.session import ChatSession, Notice
+from agentchat_app.state.notify import notify_elsewhere_script
 from agentchat_client.protocol import MessageType
 
 from .test_app_session import chat, frame, signed_in
@@ -178,3 +179,23 @@ def test_a_new_bridge_resumes_in_the_room_that_was_shown():
     again = ChatSession("alice", "developer")
     again.seed(list(first.window.messages), has_more=False)
     assert again.room_id == "r-design" and [m.text for m in again.window.messages] == ["in design"]
+
+
+def test_mentions_and_direct_messages_elsewhere_become_desktop_notices():
+    session = with_rooms()
+    mention = session.apply(frame(MessageType.MESSAGE, **chat(8, text="@alice  look\nhere", roomId="r-design",
+                                                               mentions=["alice"])))
+    assert mention.notices == [Notice("bob mentioned you in #Design", "@alice look here", "msg-8")]
+    direct = session.apply(frame(MessageType.MESSAGE, **chat(9, text="lunch?", roomId="d-ab")))
+    assert direct.notices == [Notice("bob (direct message)", "lunch?", "msg-9")]
+    assert session.apply(frame(MessageType.MESSAGE, **chat(10, text="plain", roomId="r-design"))).notices == []
+    assert session.apply(frame(MessageType.MESSAGE, **chat(11, sender="alice", roomId="d-ab"))).notices == []
+    # The open room's messages are noticed on the page; a replayed old one is not news.
+    assert session.apply(frame(MessageType.MESSAGE, **chat(12, text="@alice", mentions=["alice"]))).notices == []
+    assert session.apply(frame(MessageType.MESSAGE, **chat(5, text="old dm", roomId="d-ab"))).notices == []
+
+
+def test_a_notice_reaches_the_page_as_plain_string_literals():
+    script = notify_elsewhere_script(Notice('bob "mentioned" you', "</script><b>x</b>", "msg-8"))
+    assert script == ('window.agentchatNotifyElsewhere && window.agentchatNotifyElsewhere('
+                      '"bob \\"mentioned\\" you", "</script><b>x</b>", "msg-8")')

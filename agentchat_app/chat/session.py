@@ -26,7 +26,7 @@ from .runs import RunBoard
 from .updates import room_of, thread_of, with_state
 from .window import DEFAULT_CAP
 
-__all__ = ["ChatSession", "Changes", "ConnectionState", "LOCAL_CONNECTION", "TYPING_TTL_SECONDS"]
+__all__ = ["ChatSession", "Changes", "ConnectionState", "LOCAL_CONNECTION", "Notice", "TYPING_TTL_SECONDS"]
 
 TYPING_TTL_SECONDS = 6.0
 MAX_QUESTIONS = 20
@@ -44,16 +44,29 @@ class ConnectionState:
     DISCONNECTED = "Disconnected"
 
 
+@dataclasses.dataclass(frozen=True)
+class Notice:
+    """A mention or a direct message elsewhere: what a desktop notification says."""
+
+    title: str
+    body: str
+    tag: str
+
+
 @dataclasses.dataclass
 class Changes:
     fields: set[str] = dataclasses.field(default_factory=set)
     toasts: list[str] = dataclasses.field(default_factory=list)
+    notices: list[Notice] = dataclasses.field(default_factory=list)
+    """Desktop notifications for news in rooms that are not open (the open room's messages are
+    noticed on the page itself, by ``assets/agentchat_notify.js``)."""
     restore_draft: str = ""
     auth_failed: bool = False
 
     def merge(self, other: Changes) -> None:
         self.fields |= other.fields
         self.toasts += other.toasts
+        self.notices += other.notices
         self.restore_draft = other.restore_draft or self.restore_draft
         self.auth_failed = self.auth_failed or other.auth_failed
 
@@ -366,12 +379,27 @@ class ChatSession(RoomSession):
             self.last_message_id is None or message.id > self.last_message_id
         ):
             changes.toasts.append(f"{message.sender} mentioned you{self.rooms.where(message.room_id)}")
+        changes.notices += self._notice_for(message)
         changes.merge(self._room_news(message))
         self._remember_id(message.id)
         if message.sender in self.typing:
             del self.typing[message.sender]
             changes.fields.add("typing")
         return changes
+
+    def _notice_for(self, message: ChatMessage) -> list[Notice]:
+        """A new mention or direct message from someone else, in a room that is not open."""
+        if (not self.loaded or message.sender == self.me or message.room_id == self.rooms.current
+                or (self.last_message_id is not None and message.id <= self.last_message_id)):
+            return []
+        room = self.rooms.rooms.get(message.room_id)
+        if message.mentions_me:
+            title = f"{message.sender} mentioned you{self.rooms.where(message.room_id)}"
+        elif room is not None and room.kind == "dm":
+            title = f"{message.sender} (direct message)"
+        else:
+            return []
+        return [Notice(title, " ".join(message.text.split())[:140], f"msg-{message.id}")]
 
     def _on_stream(self, data: dict[str, Any]) -> Changes:
         stream_id = data.get("streamId")

@@ -26,6 +26,7 @@ from ..chat.window import split_for_display
 from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
+from .notify import notify_elsewhere_script
 from .reader import ReaderMixin, reader_script
 from .outbox import OutboxMixin
 from .rooms import RoomsMixin
@@ -141,6 +142,8 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
                         return
                 for text in changes.toasts[-3:]:
                     yield rx.toast.info(text, duration=5000)
+                for notice in changes.notices[-3:]:
+                    yield rx.call_script(notify_elsewhere_script(notice))
                 if session.room_id != shown_room:  # the server opened a room (created, a DM): its URL
                     shown_room = session.room_id
                     yield self.room_url_script(shown_room)

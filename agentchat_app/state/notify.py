@@ -7,9 +7,13 @@ notifier (``assets/agentchat_notify.js``) reads the same ``agentchat-notify`` ke
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 
-__all__ = ["NotifyState", "MODES"]
+from ..chat.session import Notice
+
+__all__ = ["NotifyState", "MODES", "notify_elsewhere_script"]
 
 MODES = ("all", "mentions", "none")
 
@@ -21,3 +25,11 @@ class NotifyState(rx.State):
     def choose(self, mode: str):
         if mode in MODES:
             self.notify_mode = mode
+
+
+def notify_elsewhere_script(notice: Notice) -> str:
+    """The page's notifier shows it if the tab is hidden and the person's choice allows
+    (the text goes in as JSON string literals: plain text, never markup)."""
+    args = ", ".join(json.dumps(v) for v in (notice.title, notice.body, notice.tag))
+    return f"window.agentchatNotifyElsewhere && window.agentchatNotifyElsewhere({args})"
+
