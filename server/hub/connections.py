@@ -2,9 +2,10 @@
 
 Indexes mirror ``core.routing.accepts_event``: ``live`` (every connection receiving frames
 directly), ``catching_up`` (they hold frames until their catch-up is written) and ``by_user``.
-A broadcast encodes nothing (the event's frame is encoded once where it was made) and awaits
-nothing: ``websockets.broadcast`` writes to every target's buffer; a target whose buffer grows
-past the limit is closed by the sweep, so one slow reader never delays anyone else.
+A broadcast encodes nothing (the event's frame is encoded once where it was made, its WebSocket
+frame once here) and awaits nothing: ``FrameWriter`` writes to every target's buffer, one write per
+socket per commit batch; a target whose buffer grows past the limit is closed by the sweep, so one
+slow reader never delays anyone else.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.asyncio.server import ServerConnection
 
 from agentchat_client.protocol import GENERAL
 
@@ -26,6 +27,7 @@ from ..core.events import Event
 from ..core.identity import Identity
 from ..core.rooms import RoomDirectory
 from ..core.routing import PUBLIC_EVENTS
+from .frames_out import FrameWriter, text_frame
 
 __all__ = ["Conn", "Connections"]
 
@@ -68,6 +70,9 @@ class Connections:
         self.by_address: Counter[str] = Counter()
         self._sent_since_sweep = False
         self._closing: set[asyncio.Task[None]] = set()
+        self.writer = FrameWriter()
+        self.batch = self.writer.batch
+        """Announce a commit batch inside this: each socket gets its share of it in one write."""
 
     # membership --------------------------------------------------------------------------
     def open(self, ws: ServerConnection, now: float) -> Conn:
@@ -148,7 +153,7 @@ class Connections:
         for conn in hold:
             self._hold(conn, event)
         if sockets:
-            broadcast(sockets, event.frame, text=True)
+            self.writer.write(sockets, event.frame, text_frame(event.frame))
             self._sent_since_sweep = True
 
     def _hold(self, conn: Conn, event: Event) -> None:

@@ -126,6 +126,8 @@ class Hub:
         self.limits, connection_limits = limits_from(settings)
         self.rooms = RoomDirectory()
         self.connections = Connections(connection_limits, settings.max_send_buffer_bytes, self.rooms)
+        # A commit batch is announced as a whole: each socket gets its share in one write.
+        store.announce_scope = self.connections.batch
         self.view = ChatView(settings.initial_history)
         self.roster = Roster()
         self.agents: dict[str, AgentInfo] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,9 @@ OnEventCommit = Callable[[Run, RunEvent], None]
 
 
 class MessageStore(ABC):
+    announce_scope: Callable[[], AbstractContextManager[object]] = nullcontext
+    """Wraps the ``on_commit`` calls of one commit batch (the hub sets it: one write per socket per batch)."""
+
     @abstractmethod
     async def append(self, draft: Message, on_commit: OnCommit | None = None) -> Message:
         """Persist ``draft`` (its ``id`` is set); ``on_commit`` runs after the commit, in id order.
@@ -160,6 +164,9 @@ class TaskStore(ABC):
 
 class RunStore(ABC):
     """Runs and every event of every run (the replay of ``run_subscribe`` and ``/runs/{id}/events``)."""
+
+    announce_scope: Callable[[], AbstractContextManager[object]] = nullcontext
+    """As ``MessageStore.announce_scope``, around a batch of run events."""
 
     @abstractmethod
     def queue_run_event(self, run: Run, event: RunEvent, on_commit: OnEventCommit | None = None) -> asyncio.Future[bool]:

@@ -205,16 +205,17 @@ class SqlMessages(MessageStore):
             for write in batch:
                 await self._commit([write])
             return
-        for write in batch:
-            rows = write.rows or []
-            if write.on_commit is not None:
-                for row in rows:
-                    try:
-                        write.on_commit(row)
-                    except Exception:
-                        log.exception("on_commit callback failed")
-            if not write.future.done():
-                write.future.set_result(rows[0] if rows else None)
+        with self.announce_scope():
+            for write in batch:
+                rows = write.rows or []
+                if write.on_commit is not None:
+                    for row in rows:
+                        try:
+                            write.on_commit(row)
+                        except Exception:
+                            log.exception("on_commit callback failed")
+                if not write.future.done():
+                    write.future.set_result(rows[0] if rows else None)
 
     # reads -------------------------------------------------------------------------------
     async def message_exists(self, message_id: int) -> bool:

@@ -164,17 +164,18 @@ class SqlRuns(RunStore, ApprovalStore):
             for item in batch:
                 await self._commit_events([item])
             return
-        for run, event, on_commit, future in batch:
-            if event.type in TERMINAL_EVENTS:
-                run.status, run.finished_at = run_outcome(event.event), event.created_at
-            run.last_seq = max(run.last_seq, event.seq)
-            if on_commit is not None:
-                try:
-                    on_commit(run, event)
-                except Exception:
-                    log.exception("on_commit callback failed for run %s", run.run_id)
-            if not future.done():
-                future.set_result(True)
+        with self.announce_scope():
+            for run, event, on_commit, future in batch:
+                if event.type in TERMINAL_EVENTS:
+                    run.status, run.finished_at = run_outcome(event.event), event.created_at
+                run.last_seq = max(run.last_seq, event.seq)
+                if on_commit is not None:
+                    try:
+                        on_commit(run, event)
+                    except Exception:
+                        log.exception("on_commit callback failed for run %s", run.run_id)
+                if not future.done():
+                    future.set_result(True)
 
     # run reads -----------------------------------------------------------------------------
     async def get_run(self, run_id: str) -> Run | None:
