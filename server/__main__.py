@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -69,6 +70,10 @@ async def _serve(args: argparse.Namespace) -> None:
         settings = settings.model_copy(update=updates)
     runtime = ServerRuntime(settings)
     await runtime.start()
+    # What start-up made lives as long as the process: keep it out of every later collection,
+    # so that a full collection scans only what traffic made (a ~100 ms pause becomes ~2 ms).
+    gc.collect()
+    gc.freeze()
     print(f"AgentChat server ready on {runtime.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
