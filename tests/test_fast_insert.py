@@ -94,3 +94,31 @@ async def test_a_failed_batch_leaves_no_row_and_the_next_one_works(db_url: str) 
         writer.close()
     finally:
         await store.close()
+
+
+async def test_the_write_ahead_log_is_checkpointed_from_a_thread_and_stays_bounded(tmp_path: object) -> None:
+    """Commits on the event loop never checkpoint SQLite's log themselves; the store does it every
+    ``CHECKPOINT_EVERY`` commits from a thread, so the log is reused instead of growing."""
+    from pathlib import Path
+
+    from server.store.sql.messages import CHECKPOINT_EVERY
+
+    path = Path(str(tmp_path)) / "chat.db"
+    store = open_store(f"sqlite:///{path}")
+    await store.start()
+    try:
+        assert isinstance(store, SqlStore)
+        wal = Path(f"{path}-wal")
+        sizes = []
+        for _ in range(4):
+            for i in range(CHECKPOINT_EVERY):  # one at a time: one commit each, as at a low message rate
+                await store.append(Message("alice", f"message {i} " + "x" * 200, created_at=utc_now()))
+            if store._checkpoint is not None:
+                await store._checkpoint
+            sizes.append(wal.stat().st_size)
+        # Without checkpoints the log (its file only ever grows) would be ~4x its size after the
+        # first round; checkpointed, the log starts again from its beginning and keeps its size.
+        assert sizes[-1] < 2 * sizes[0], f"the log grew from {sizes[0]} to {sizes[-1]} bytes"
+        assert (await store.latest_id()) == 4 * CHECKPOINT_EVERY  # and nothing was lost on the way
+    finally:
+        await store.close()

@@ -26,6 +26,8 @@ class SqlStore(SqlMessages, SqlRooms, SqlPeople, SqlTasks, SqlRuns, SqlUsage, St
         self._wakeup = None
         self._in_flight = False
         self._fast = None
+        self._inline_commits = 0
+        self._checkpoint = None
         self._run_writer: asyncio.Task[None] | None = None
         self._run_queue = []
         self._run_wakeup = None
@@ -59,6 +61,8 @@ class SqlStore(SqlMessages, SqlRooms, SqlPeople, SqlTasks, SqlRuns, SqlUsage, St
                 except asyncio.CancelledError:
                     pass
         self._writer = self._run_writer = None
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
         if self._fast is not None:
             self._fast.close()
             self._fast = None

@@ -38,6 +38,9 @@ __all__ = ["SqlMessages", "MESSAGE_ORDER_LOCK"]
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 512
+CHECKPOINT_EVERY = 256
+"""Commits on the event loop between two checkpoints of SQLite's log from a thread (SQLite's own
+automatic checkpoint comes every ~1,000 pages; a message commit writes a few)."""
 UNREAD_CAP = 999
 MESSAGE_ORDER_LOCK = 7431002
 """PostgreSQL advisory lock held by each message insert transaction."""
@@ -140,6 +143,8 @@ class SqlMessages(MessageStore):
     _wakeup: asyncio.Event | None
     _in_flight: bool
     _fast: FastInsert | None
+    _inline_commits: int
+    _checkpoint: asyncio.Task[None] | None
 
     def _start_writer(self) -> asyncio.Task[None]:
         # SQLite only, and only on the loop thread: from the writer thread one statement per row
@@ -148,8 +153,18 @@ class SqlMessages(MessageStore):
         self._fast = FastInsert(self.db.engine, MESSAGE_ORDER_LOCK) if self.db.dialect == "sqlite" else None
         self._pending = []
         self._in_flight = False
+        self._inline_commits = 0
+        self._checkpoint = None
         self._wakeup = asyncio.Event()
         return asyncio.create_task(self._write_loop(), name="store-writer")
+
+    async def _checkpoint_wal(self) -> None:
+        try:
+            await self.db.checkpoint()
+        except Exception:
+            log.warning("could not checkpoint the write-ahead log (the next one will)", exc_info=True)
+        finally:
+            self._checkpoint = None
 
     async def flush(self) -> None:
         while self._pending or self._in_flight:  # nothing accepted is dropped
@@ -191,6 +206,10 @@ class SqlMessages(MessageStore):
             if fast is not None and len(drafts) == len(batch) and self.db.try_write_inline(lambda: fast.insert(drafts)):
                 for write in batch:
                     write.rows = [write.draft]  # type: ignore[list-item]
+                self._inline_commits += 1
+                if self._inline_commits >= CHECKPOINT_EVERY and self._checkpoint is None:
+                    self._inline_commits = 0
+                    self._checkpoint = asyncio.create_task(self._checkpoint_wal(), name="store-checkpoint")
             else:
                 await self.db.write(lambda s: _commit_writes(s, batch))
         except Exception:
