@@ -64,7 +64,8 @@ class ConnectionCore:
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     state: ConnState = ConnState.CONNECTING
     identity: Identity | None = None
-    held: list[Event] = field(default_factory=list)
+    held: list[Event] | None = None
+    """Frames held during the catch-up (None when there are none: no list per idle connection)."""
     held_bytes: int = 0
     catch_up_started: float = 0.0
     typing_shown: bool = False
@@ -110,6 +111,8 @@ class ConnectionCore:
         """Keep a live event for after the catch-up; a decision to close when over the bound."""
         if self.state is not ConnState.CATCHING_UP:
             return None
+        if self.held is None:
+            self.held = []
         self.held.append(event)
         self.held_bytes += len(event.frame)
         if self.held_bytes > self.limits.catch_up_hold_bytes:
@@ -123,13 +126,15 @@ class ConnectionCore:
 
     def take_held(self, caught_up_to: int) -> list[bytes]:
         """Frames held so far, minus messages the catch-up already sent (ids up to ``caught_up_to``)."""
-        held, self.held, self.held_bytes = self.held, [], 0
-        return [e.frame for e in held if e.message_id is None or e.message_id > caught_up_to]
+        held, self.held, self.held_bytes = self.held, None, 0
+        return [e.frame for e in held or () if e.message_id is None or e.message_id > caught_up_to]
 
     def go_live(self) -> None:
         """The catch-up and everything held are written: from now on frames go straight out."""
         if self.state is ConnState.CATCHING_UP and not self.held:
             self.state = ConnState.LIVE
+            # Deadlines of states left behind: an idle live connection keeps no timestamps.
+            self.opened_at = self.catch_up_started = 0.0
 
     # closing -----------------------------------------------------------------------------
     @staticmethod
@@ -138,7 +143,7 @@ class ConnectionCore:
 
     def closing(self) -> None:
         self.state = ConnState.CLOSING
-        self.held, self.held_bytes = [], 0
+        self.held, self.held_bytes = None, 0
 
     # typing ------------------------------------------------------------------------------
     def typing_relay(self, typing: bool, now: float) -> bool:

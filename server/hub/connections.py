@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import uuid
+import sys
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from websockets.asyncio.server import ServerConnection
 
@@ -42,7 +42,11 @@ class Conn:
     ws: ServerConnection
     core: ConnectionCore
     address: str | None = None
-    session_id: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    @property
+    def session_id(self) -> str:
+        """This connection's id, as the client is told it (``sessionId`` of ``auth_response``)."""
+        return self.core.id
 
     @property
     def state(self) -> ConnState:
@@ -66,7 +70,8 @@ class Connections:
         self.connecting: set[Conn] = set()
         self.catching_up: set[Conn] = set()
         self.live: dict[ServerConnection, Conn] = {}
-        self.by_user: dict[str, set[Conn]] = {}
+        self.by_user: dict[str, dict[Conn, None]] = {}
+        """Each person's connections (dicts as ordered sets: half a set's memory per connection)."""
         self.by_address: Counter[str] = Counter()
         self._sent_since_sweep = False
         self._closing: set[asyncio.Task[None]] = set()
@@ -77,8 +82,10 @@ class Connections:
     # membership --------------------------------------------------------------------------
     def open(self, ws: ServerConnection, now: float) -> Conn:
         remote = ws.remote_address
-        address = str(remote[0]) if isinstance(remote, tuple) and remote else None
-        conn = Conn(ws, ConnectionCore(uuid.uuid4().hex, now, self.limits), address)
+        # Interned: thousands of connections from one address share one string.
+        address = sys.intern(str(remote[0])) if isinstance(remote, tuple) and remote else None
+        # 64 random bits: unique across processes (presence counts connections by id).
+        conn = Conn(ws, ConnectionCore(secrets.token_hex(8), now, self.limits), address)
         self.all.add(conn)
         self.connecting.add(conn)
         if address is not None:
@@ -86,9 +93,15 @@ class Connections:
         return conn
 
     def authenticated(self, conn: Conn, identity: Identity) -> None:
+        peers = self.by_user.setdefault(identity.user_id, {})
+        for peer in peers:  # the same person in another tab: one Identity object for both
+            same = peer.identity
+            if same is not None and same == identity:
+                identity = same
+            break
         conn.core.authenticated(identity)
         self.connecting.discard(conn)
-        self.by_user.setdefault(identity.user_id, set()).add(conn)
+        peers[conn] = None
 
     def start_catch_up(self, conn: Conn, now: float) -> None:
         conn.core.start_catch_up(now)
@@ -114,7 +127,7 @@ class Connections:
         user = conn.user_id
         peers = self.by_user.get(user) if user is not None else None
         if peers is not None:
-            peers.discard(conn)
+            peers.pop(conn, None)
             if not peers:
                 del self.by_user[user]  # type: ignore[arg-type]
 

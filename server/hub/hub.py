@@ -200,7 +200,7 @@ class Hub:
         }
 
     @property
-    def by_user(self) -> dict[str, set[Conn]]:
+    def by_user(self) -> dict[str, dict[Conn, None]]:
         return self.connections.by_user
 
     async def _sweep(self) -> None:
@@ -218,6 +218,7 @@ class Hub:
         try:
             async for raw in ws:
                 await self._dispatch(conn, raw)
+                del raw  # not kept while waiting for the next frame (an idle client's last one)
         except ConnectionClosed:
             pass
         finally:

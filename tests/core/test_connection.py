@@ -103,7 +103,7 @@ def test_closing_forgets_held_frames() -> None:
     core.start_catch_up(0.0)
     core.hold(event(1, size=1000))
     core.closing()
-    assert core.held == [] and core.held_bytes == 0
+    assert not core.held and core.held_bytes == 0
     core.go_live()
     assert core.state is ConnState.CLOSING
 
