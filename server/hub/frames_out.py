@@ -95,7 +95,10 @@ class FrameWriter:
             self._depth -= 1
             if not self._depth and self._pending:
                 pending, self._pending = self._pending, []
-                self._flush(pending)
+                try:
+                    self._flush(pending)
+                except Exception:  # never into the store's commit loop: log it, keep delivering
+                    log.exception("writing a batch of %d frames failed", len(pending))
 
     @staticmethod
     def _flush(pending: list[tuple[Iterable[ServerConnection], bytes, bytes]]) -> None:
