@@ -79,4 +79,7 @@ config = rx.Config(
         )
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # recharts takes "@reduxjs/toolkit 2.x"; 2.16.0 needs immer ^11.2.14, which the package
+    # registry this machine reaches does not have yet: pin the last release that installs.
+    frontend_packages=["@reduxjs/toolkit@2.15.0"],
 )
