@@ -27,8 +27,10 @@ STAMP = WEB / "agentchat-build.sha256"
 # Files a build writes last: rewritten by any other build, so their times tell whose build it is.
 BUILD_OUTPUTS = (WEB / "build" / "client" / "index.html", WEB / "env.json")
 SOURCES = ("agentchat_app", "assets", "rxconfig.py", "requirements.txt")
-# Reflex copies `assets/` into the build and writes its own files into `assets/external`.
-IGNORED_PARTS = {"__pycache__", "external", ".states"}
+# Written by Python or by Reflex itself (it copies `assets/` into the build and writes its own
+# files into `assets/external`), never by a person.
+IGNORED_DIRS = {"__pycache__", ".states"}
+GENERATED = ("assets", "external")
 ENV_PREFIXES = ("REFLEX_", "AGENTCHAT_", "API_URL", "DEPLOY_URL")
 
 
@@ -40,9 +42,10 @@ def source_files(root: Path, sources: Iterable[str] = SOURCES) -> list[Path]:
         if path.is_file():
             found.append(path)
         elif path.is_dir():
-            found.extend(p for p in path.rglob("*")
-                         if p.is_file() and not IGNORED_PARTS.intersection(p.relative_to(root).parts)
-                         and p.suffix not in {".pyc", ".pyo"})
+            for file in path.rglob("*"):
+                parts = file.relative_to(root).parts
+                if file.is_file() and not IGNORED_DIRS.intersection(parts) and parts[:2] != GENERATED:
+                    found.append(file)
     return sorted(found)
 
 
