@@ -14,10 +14,11 @@ import asyncio
 import logging
 import secrets
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
@@ -69,6 +70,8 @@ class Conn:
     ws: ServerConnection
     core: ConnectionCore
     address: str | None = None
+    in_flight: deque[asyncio.Future[Any]] | None = None
+    """Its messages accepted but not committed yet (``pipeline``); None while there are none."""
 
     @property
     def session_id(self) -> str:

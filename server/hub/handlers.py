@@ -7,6 +7,7 @@ for the sender only; the connection stays open.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -43,13 +44,16 @@ from agentchat_client.protocol import (
     StatusUpdateData,
     StopAgentData,
     TypingData,
+    error_frame,
     server_frame,
 )
 
 from ..core.policy import require_agent, require_own_status, require_poster
 from ..core.sent_ids import IN_FLIGHT
 from ..serialize import message_envelope, message_event
+from ..store.records import Message
 from .connections import Conn
+from .pipeline import read_on
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -86,7 +90,7 @@ async def on_message(hub: Hub, conn: Conn, data: ChatMessageData) -> None:
             await hub.send(conn, message_event(row).frame)
         return  # in flight: the original's broadcast reaches this connection too
     try:
-        row = await hub.service.post(
+        stored = await hub.service.submit(
             user, data.text, MessageType.MESSAGE, room_id=data.roomId or GENERAL, thread_id=data.threadId,
             client_id=data.id, mentions=data.mentions, reply_to=data.replyTo, attachment_ids=data.attachments,
             rate_limited=_role(conn) is not Role.AGENT,
@@ -94,7 +98,16 @@ async def on_message(hub: Hub, conn: Conn, data: ChatMessageData) -> None:
     except BaseException:
         hub.service.sent_ids.release(user, data.id)
         raise
-    hub.service.sent_ids.posted(user, data.id, row.id or 0)
+
+    def settled(future: asyncio.Future[Message]) -> None:
+        if future.cancelled() or future.exception() is not None:  # the store logged why
+            hub.service.sent_ids.release(user, data.id)
+            hub.spawn(hub.send(conn, error_frame(
+                ErrorCode.INTERNAL_ERROR, "Your message could not be stored; please send it again", ref=data.id)))
+        else:
+            hub.service.sent_ids.posted(user, data.id, future.result().id or 0)
+
+    await read_on(conn, stored, settled)  # the next frame is read while this one is stored
 
 
 async def on_agent_response(hub: Hub, conn: Conn, data: AgentResponseData) -> None:

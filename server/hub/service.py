@@ -96,7 +96,11 @@ class ChatService:
         if place[1] is not None:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"threadId: reply in thread {place[1]}, not to a reply")
 
-    async def post(
+    async def post(self, sender: str, text: str, kind: MessageType = MessageType.MESSAGE, **options: Any) -> Message:
+        """Check, store, then broadcast one chat message or agent answer (committed before anyone sees it)."""
+        return await (await self.submit(sender, text, kind, **options))
+
+    async def submit(
         self,
         sender: str,
         text: str,
@@ -112,8 +116,9 @@ class ChatService:
         stream_id: str | None = None,
         rate_limited: bool = False,
         extra: dict[str, Any] | None = None,
-    ) -> Message:
-        """Check, store, then broadcast one chat message or agent answer (committed before anyone sees it)."""
+    ) -> asyncio.Future[Message]:
+        """Check one chat message or agent answer and put it on the write queue; the future
+        completes once it is committed and broadcast.  Refusals raise here, before it is queued."""
         check_message_text(text, bool(attachment_ids), self.limits)
         self.rooms.require_member(room_id, sender)
         await self.check_reply_to(reply_to, room_id)
@@ -148,7 +153,7 @@ class ChatService:
             room_id=room_id,
             thread_id=thread_id,
         )
-        return await self.store.append(draft, on_commit=self._publish_row)
+        return self.store.submit(draft, on_commit=self._publish_row)
 
     def stream(self, agent: str, stream_id: str, delta: str, reply_to: int | None, room_id: str = GENERAL,
                thread_id: int | None = None) -> None:

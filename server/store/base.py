@@ -37,6 +37,15 @@ class MessageStore(ABC):
 
         A reply in a thread (``thread_id``) also bumps its root's reply count, as an update row."""
 
+    def submit(self, draft: Message, on_commit: OnCommit | None = None) -> asyncio.Future[Message]:
+        """Accept ``draft`` now, in order with every write accepted before and after it; the
+        future completes at its commit (as ``append`` would return).
+
+        Lets a connection read its next frame while this one is stored, so one busy sender's
+        messages share a commit.  The default runs ``append`` in a task; a store with a write
+        queue puts the draft on it at once."""
+        return asyncio.ensure_future(self.append(draft, on_commit))
+
     @abstractmethod
     async def update_message(self, target_id: int, change: Change, on_commit: OnCommit | None = None) -> Message | None:
         """Apply ``change`` (``core.edits.apply``) to a stored message and record it as an update

@@ -115,6 +115,15 @@ class MemoryStore(Store):
                 on_commit(row)
 
     async def append(self, draft: Message, on_commit: OnCommit | None = None) -> Message:
+        return self._append(draft, on_commit)
+
+    def submit(self, draft: Message, on_commit: OnCommit | None = None) -> asyncio.Future[Message]:
+        """Stored at once, so nothing written later can overtake it."""
+        done: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        done.set_result(self._append(draft, on_commit))
+        return done
+
+    def _append(self, draft: Message, on_commit: OnCommit | None) -> Message:
         rows = [self._insert(draft)]
         if draft.thread_id is not None:
             bump = self._change(draft.thread_id, Change("reply", draft.sender, draft.created_at))

@@ -170,21 +170,25 @@ class SqlMessages(MessageStore):
         while self._pending or self._in_flight:  # nothing accepted is dropped
             await asyncio.sleep(0.005)
 
-    async def _queue(self, write: _Write) -> Message | None:
+    def _accept(self, write: _Write) -> asyncio.Future[Message | None]:
         if self._wakeup is None:
             raise RuntimeError("store is not started")
         self._pending.append(write)
         self._wakeup.set()
-        return await write.future
+        return write.future
 
     async def append(self, draft: Message, on_commit: OnCommit | None = None) -> Message:
-        future: asyncio.Future[Message | None] = asyncio.get_running_loop().create_future()
-        await self._queue(_Write(draft, None, on_commit, future))
+        await self.submit(draft, on_commit)
         return draft
+
+    def submit(self, draft: Message, on_commit: OnCommit | None = None) -> asyncio.Future[Message]:
+        """On the write queue now; the future gives ``draft`` (its id set) once committed."""
+        future: asyncio.Future[Message | None] = asyncio.get_running_loop().create_future()
+        return self._accept(_Write(draft, None, on_commit, future))  # type: ignore[return-value]
 
     async def update_message(self, target_id: int, change: Change, on_commit: OnCommit | None = None) -> Message | None:
         future: asyncio.Future[Message | None] = asyncio.get_running_loop().create_future()
-        return await self._queue(_Write(None, (target_id, change), on_commit, future))
+        return await self._accept(_Write(None, (target_id, change), on_commit, future))
 
     async def _write_loop(self) -> None:
         assert self._wakeup is not None
