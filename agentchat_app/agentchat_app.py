@@ -26,6 +26,7 @@ app = rx.App(
         rx.el.script(src="/agentchat_keys.js", defer=True),
         rx.el.script(src="/agentchat_notify.js", defer=True),
         rx.el.script(src="/agentchat_ux.js", defer=True),
+        rx.el.script(src="/agentchat_send.js", defer=True),
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
     ],
     # Plain HTTP routes: the session cookie (sign-in/up/out) and proxied downloads.

@@ -109,6 +109,8 @@ def _log() -> rx.Component:
             rx.foreach(ChatState.messages, message_item),
             rx.foreach(ChatState.recent, message_item),
             rx.foreach(ChatState.pending, message_item),
+            # What you just sent, drawn by assets/agentchat_send.js until the line above shows it.
+            rx.box(id="local-echo", width="100%"),
             rx.foreach(ChatState.streams, message_item),
             rx.foreach(ChatState.questions, _question),
             rx.foreach(ChatState.live_runs, live_run),

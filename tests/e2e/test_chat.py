@@ -215,3 +215,19 @@ def test_keyboard_alone_reaches_the_composer_and_replies(people):
     kay.page.keyboard.type("answered without a mouse")
     kay.page.keyboard.press("Enter")
     expect(kay.mine("answered without a mouse").locator(".reply-quote")).to_be_visible()
+
+
+def test_your_message_is_on_screen_the_moment_you_send_it(people):
+    """Drawn at submit, before any answer from the app; then the app's own copy alone, once."""
+    gina = people("gina")
+    text = "**instant** hello from gina"
+    gina.composer().fill(text)
+    shown_at_submit = gina.page.evaluate(
+        """() => {
+            document.getElementById('composer').form.requestSubmit();
+            return document.getElementById('local-echo').textContent;  // no await: still this task
+        }"""
+    )
+    assert "**instant** hello from gina" in shown_at_submit and "Sending" in shown_at_submit
+    expect(gina.page.locator(".message:not(.unconfirmed)", has_text="instant hello from gina")).to_have_count(1)
+    expect(gina.page.locator("#local-echo .local-echo-item")).to_have_count(0)  # taken over, not doubled
