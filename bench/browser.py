@@ -58,16 +58,18 @@ WATCH = """() => {
     const t = now(); const re = /pb-\\d+-\\d+x/g; let m;
     while ((m = re.exec(text))) if (!(m[0] in window.__seen)) window.__seen[m[0]] = t;
   };
-  // Only text inside a message of the log counts (the composer may mirror what is typed).
+  // Only text inside a message of the log counts (the composer may mirror what is typed), or
+  // the sender's own copy drawn the moment it is sent (.local-echo-item, agentchat_send.js).
+  const SHOWN = '.message, .local-echo-item';
   const inMessage = (n) => {
     const el = n.nodeType === 1 ? n : n.parentElement;
-    return el && (el.closest('.message') || (el.querySelector && el.querySelector('.message')));
+    return el && (el.closest(SHOWN) || (el.querySelector && el.querySelector(SHOWN)));
   };
   const messageText = (n) => {
     const el = n.nodeType === 1 ? n : n.parentElement;
     if (!el) return '';
-    if (el.closest('.message')) return el.closest('.message').textContent;
-    return Array.from(el.querySelectorAll('.message')).map((m) => m.textContent).join(' ');
+    if (el.closest(SHOWN)) return el.closest(SHOWN).textContent;
+    return Array.from(el.querySelectorAll(SHOWN)).map((m) => m.textContent).join(' ');
   };
   new MutationObserver((records) => {
     for (const r of records) {
@@ -83,6 +85,29 @@ WATCH = """() => {
     }
   }, true);
 }"""
+
+
+WIRE = """(() => {
+  // When the page's own socket (Reflex's) sent or received a frame holding a token: splits the
+  // time into browser -> app, app -> chat server -> app, and app -> screen.
+  window.__wireIn = {}; window.__wireOut = {};
+  const now = () => performance.timeOrigin + performance.now();
+  const note = (book, data) => {
+    if (typeof data !== 'string' || data.indexOf('pb-') < 0) return;
+    const t = now(); const re = /pb-\\d+-\\d+x/g; let m;
+    while ((m = re.exec(data))) if (!(m[0] in book)) book[m[0]] = t;
+  };
+  const Native = window.WebSocket;
+  const send = Native.prototype.send;
+  Native.prototype.send = function (data) { note(window.__wireOut, data); return send.call(this, data); };
+  window.WebSocket = function (...args) {
+    const ws = new Native(...args);
+    ws.addEventListener('message', (e) => note(window.__wireIn, e.data));
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})()"""
 
 
 def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -200,6 +225,7 @@ def open_person(browser: Any, base_url: str, name: str) -> tuple[Any, Any]:
                                   headers={"Origin": base_url}, max_redirects=0)
     if answer.status not in (302, 303) or "error=" in (answer.headers.get("location") or ""):
         raise RuntimeError(f"sign-up of {name} failed: {answer.status} {answer.headers.get('location')}")
+    context.add_init_script(WIRE)
     page = context.new_page()
     page.goto("/")
     expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible(timeout=120_000)
@@ -212,6 +238,8 @@ def latency(browser: Any, base_url: str, tabs: int, samples: int, run: int) -> d
     pages = [page for _, page in people]
     own: list[int] = []
     others: list[int] = []
+    stages: dict[str, list[int]] = {"key_to_wire_out": [], "wire_out_to_other_wire_in": [],
+                                    "other_wire_in_to_screen": []}
     missing = 0
     for i in range(samples):
         sender = pages[i % tabs]
@@ -232,19 +260,27 @@ def latency(browser: Any, base_url: str, tabs: int, samples: int, run: int) -> d
         if sent is None:
             missing += tabs
             continue
+        wire_out = sender.evaluate("(t) => window.__wireOut[t] ?? null", token)
         for k, when in enumerate(seen):
             if when is None:
                 missing += 1
                 continue
             us = int((when - sent) * 1000)
             (own if pages[k] is sender else others).append(us)
+            wire_in = pages[k].evaluate("(t) => window.__wireIn[t] ?? null", token)
+            if pages[k] is not sender and wire_in is not None and wire_out is not None:
+                stages["wire_out_to_other_wire_in"].append(int((wire_in - wire_out) * 1000))
+                stages["other_wire_in_to_screen"].append(int((when - wire_in) * 1000))
+        if wire_out is not None:
+            stages["key_to_wire_out"].append(int((wire_out - sent) * 1000))
         time.sleep(0.15)
     for context, _ in people:
         context.close()
     from array import array
 
     return {"tabs": tabs, "samples": samples, "missing": missing,
-            "others": percentiles([array("q", others)]), "own": percentiles([array("q", own)])}
+            "others": percentiles([array("q", others)]), "own": percentiles([array("q", own)]),
+            "stages": {name: percentiles([array("q", values)]) for name, values in stages.items()}}
 
 
 def memory(browser: Any, stack: Stack, tabs: int, run: int) -> dict[str, Any]:
@@ -301,6 +337,8 @@ def main(argv: list[str] | None = None) -> None:
         p = lat[who]
         print(f"| {lat['tabs']} | {lat['samples']} | {who} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['max_ms']} |")
     print(f"missing: {lat['missing']}")
+    print("where the others' time goes (p50 / p95 ms): " + "; ".join(
+        f"{name.replace('_', ' ')} {p['p50_ms']} / {p['p95_ms']}" for name, p in lat["stages"].items()))
     if "memory" in result:
         m = result["memory"]
         print(f"Reflex backend RSS: {m['rss_before_mb']:.0f} MB with no tab, {m['rss_with_tabs_mb']:.0f} MB with "
