@@ -6,6 +6,7 @@ import reflex as rx
 
 from ..chat.models import PendingFile
 from ..state.chat import ChatState
+from ..state.typing import TypingState
 
 __all__ = ["composer", "PLACEHOLDER"]
 
@@ -81,8 +82,8 @@ def _error() -> rx.Component:
 
 def composer() -> rx.Component:
     return rx.vstack(
-        rx.cond(ChatState.typing_text != "",
-                rx.text(ChatState.typing_text, size="1", color_scheme="gray", id="typing-indicator", padding_x="4px")),
+        rx.cond(TypingState.text != "",
+                rx.text(TypingState.text, size="1", color_scheme="gray", id="typing-indicator", padding_x="4px")),
         rx.cond(ChatState.error != "", _error()),
         rx.cond(ChatState.reply_to_id > 0, _reply_banner()),
         rx.cond(ChatState.suggestions.length() > 0, _suggestions()),

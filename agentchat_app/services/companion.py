@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -109,6 +111,9 @@ async def companion_lifespan(app: Any = None) -> AsyncIterator[None]:
 
     await ensure_started()
     bridge.watch_browsers(_browser_probe(app))
+    # Reflex imports its model module (SQLModel, Alembic: 2 s here) on the first event that
+    # carries a form; loaded now, beside the start, the first message sent does not wait for it.
+    threading.Thread(target=importlib.import_module, args=("reflex.model",), name="preload", daemon=True).start()
     try:
         yield
     finally:

@@ -28,6 +28,7 @@ from ..services import companion, files, web_session
 from .auth import AuthState
 from .notify import notify_elsewhere_script
 from .reader import ReaderMixin, reader_script
+from .typing import TypingState
 from .outbox import OutboxMixin
 from .rooms import RoomsMixin
 from .runs import RunsMixin
@@ -56,7 +57,6 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
     has_more: bool = False
     detached: bool = False
     members: list[Member] = []
-    typing_text: str = ""
     questions: list[Question] = []
     connection: str = "Connecting"
     banner: str = ""
@@ -135,6 +135,8 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
                 if changes.fields or changes.restore_draft or changes.auth_failed:
                     async with self:
                         self._copy(session, changes)
+                        if "typing" in changes.fields:
+                            await self._show_typing(session)
                         if changes.auth_failed:
                             self._forget()
                     if changes.auth_failed:
@@ -195,8 +197,6 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
             self.streams = list(session.window.streams)
         if "members" in fields:
             self.members = session.member_list()
-        if "typing" in fields:
-            self.typing_text = session.typing_text()
         if "questions" in fields:
             self.questions = list(session.questions)
         if "connection" in fields:
@@ -207,6 +207,12 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
             self.role = session.role
         if changes.restore_draft and not self.draft.strip():
             self.draft = changes.restore_draft
+
+    async def _show_typing(self, session: ChatSession) -> None:
+        typing = await self.get_state(TypingState)
+        text = session.typing_text()
+        if typing.text != text:
+            typing.text = text
 
     def _reshape(self) -> None:
         bridge = self._bridge()
@@ -234,11 +240,11 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
     async def set_draft(self, value: str):
         self.draft = value
         match = _MENTION_AT_END.search(value)
-        if match is None:
-            self.suggestions = []
-        else:
+        names: list[str] = []
+        if match is not None:
             prefix = match.group(1).lower()
             names = [m.user_id for m in self.members if not m.is_me and m.user_id.lower().startswith(prefix)]
+        if names[:MAX_SUGGESTIONS] != self.suggestions:  # set only on change: each set is re-sent and re-drawn
             self.suggestions = names[:MAX_SUGGESTIONS]
         now = time.monotonic()
         if value.strip() and self.can_post and now - self._last_typing_sent > TYPING_EVERY_SECONDS:

@@ -106,8 +106,9 @@ class RoomsMixin(rx.State, mixin=True):
             return False
         return True
 
-    def _show(self, bridge: Any, changes: Any) -> None:
+    async def _show(self, bridge: Any, changes: Any) -> None:
         self._copy(bridge.session, changes)  # type: ignore[attr-defined]
+        await self._show_typing(bridge.session)  # type: ignore[attr-defined]  # another room's typers
 
     # --- rooms --------------------------------------------------------------------------------
     @rx.event
@@ -121,7 +122,7 @@ class RoomsMixin(rx.State, mixin=True):
         left = bridge.session.room_id
         changes = bridge.session.open_room(room_id)
         self._swap_draft(left, bridge.session.room_id)  # type: ignore[attr-defined]  # drafts per room
-        self._show(bridge, changes)
+        await self._show(bridge, changes)
         await self._flush_rooms(bridge)
         self.show_browse = self.show_dm = False
         self.show_people = False  # type: ignore[has-type]  # the phone drawer that holds the column
@@ -202,16 +203,16 @@ class RoomsMixin(rx.State, mixin=True):
         bridge = self._bridge()  # type: ignore[attr-defined]
         if bridge is None:
             return
-        self._show(bridge, bridge.session.open_thread(root_id))
+        await self._show(bridge, bridge.session.open_thread(root_id))
         await self._flush_rooms(bridge)
         if self.thread_open:
             return rx.set_focus("thread-composer")
 
     @rx.event
-    def close_thread(self):
+    async def close_thread(self):
         bridge = self._bridge()  # type: ignore[attr-defined]
         if bridge is not None:
-            self._show(bridge, bridge.session.close_thread())
+            await self._show(bridge, bridge.session.close_thread())
         self.thread_open = False
 
     @rx.event
