@@ -11,6 +11,7 @@ import reflex as rx
 
 from ..chat.models import AttachmentView, FilePreview
 from ..state.chat import ChatState
+from .page_values import PageValues
 
 __all__ = ["attachment"]
 
@@ -82,9 +83,9 @@ def _preview_body(preview: FilePreview) -> rx.Component:
     )
 
 
-def _preview(item: AttachmentView) -> rx.Component:
+def _preview(item: AttachmentView, page: PageValues) -> rx.Component:
     return rx.foreach(
-        ChatState.previews,
+        page.previews,
         lambda preview: rx.cond(
             preview.file_id == item.id,
             rx.vstack(
@@ -98,13 +99,13 @@ def _preview(item: AttachmentView) -> rx.Component:
     )
 
 
-def _previewable(item: AttachmentView) -> rx.Component:
-    shown = ChatState.preview_ids.contains(item.id)
+def _previewable(item: AttachmentView, page: PageValues) -> rx.Component:
+    shown = page.preview_ids.contains(item.id)
     return rx.vstack(
         rx.hstack(
             _chip(item),
             rx.button(
-                rx.cond(ChatState.loading_preview == item.id, rx.spinner(size="1"),
+                rx.cond(page.loading_preview == item.id, rx.spinner(size="1"),
                         rx.icon("eye", size=14, aria_hidden="true")),
                 rx.cond(shown, "Hide preview", "Preview"),
                 size="1",
@@ -116,17 +117,17 @@ def _previewable(item: AttachmentView) -> rx.Component:
             align="center",
             spacing="2",
         ),
-        _preview(item),
+        _preview(item, page),
         spacing="1",
         max_width="100%",
     )
 
 
-def attachment(item: AttachmentView) -> rx.Component:
+def attachment(item: AttachmentView, page: PageValues) -> rx.Component:
     return rx.match(
         item.preview,
         ("image", _image(item)),
-        ("text", _previewable(item)),
-        ("csv", _previewable(item)),
+        ("text", _previewable(item, page)),
+        ("csv", _previewable(item, page)),
         _chip(item),
     )

@@ -9,12 +9,13 @@ from ..state.chat import ChatState
 from .attachments import attachment
 from .common import avatar
 from .message_actions import message_actions, message_state
+from .page_values import PageValues, from_state
 from .rich_text import rich_text
 from .runs import run_line
 from .timeline import timeline_marks
 from .send_status import send_status
 
-__all__ = ["message_item"]
+__all__ = ["message_item", "message_with"]
 
 
 def _quote(message: ChatMessage) -> rx.Component:
@@ -58,10 +59,15 @@ def _plain_text(message: ChatMessage) -> rx.Component:
 
 
 def message_item(message: ChatMessage) -> rx.Component:
-    return rx.fragment(timeline_marks(message), _entry(message))
+    """A message that reads the page-wide values from ``ChatState`` (``rx.foreach`` passes one argument)."""
+    return message_with(message, from_state())
 
 
-def _entry(message: ChatMessage) -> rx.Component:
+def message_with(message: ChatMessage, page: PageValues) -> rx.Component:
+    return rx.fragment(timeline_marks(message, page), _entry(message, page))
+
+
+def _entry(message: ChatMessage, page: PageValues) -> rx.Component:
     return rx.hstack(
         rx.cond(message.continued, rx.box(class_name="avatar-space", aria_hidden="true"),
                 avatar(message.sender, message.is_agent)),
@@ -82,7 +88,7 @@ def _entry(message: ChatMessage) -> rx.Component:
             ),
             rx.hstack(
                 rx.cond(
-                    ChatState.can_post & (message.id > 0),
+                    page.can_post & (message.id > 0),
                     rx.button(
                         rx.icon("reply", size=14, aria_hidden="true"),
                         "Reply",
@@ -93,7 +99,7 @@ def _entry(message: ChatMessage) -> rx.Component:
                         aria_label=f"Reply to {message.sender}",
                     ),
                 ),
-                message_actions(message),
+                message_actions(message, page),
                 align="center",
                 spacing="1",
                 class_name="message-toolbar",
@@ -106,10 +112,10 @@ def _entry(message: ChatMessage) -> rx.Component:
             ),
             rx.cond(
                 message.attachments.length() > 0,
-                rx.hstack(rx.foreach(message.attachments, attachment), wrap="wrap", spacing="2", align="start"),
+                rx.hstack(rx.foreach(message.attachments, lambda item: attachment(item, page)), wrap="wrap", spacing="2", align="start"),
             ),
-            message_state(message),
-            rx.cond(message.run_id != "", run_line(message)),
+            message_state(message, page),
+            rx.cond(message.run_id != "", run_line(message, page)),
             rx.cond(message.send_state != "", send_status(message)),
             rx.cond(message.usage_label != "", rx.text(message.usage_label, size="1", color_scheme="gray",
                                                         class_name="answer-usage")),
@@ -124,7 +130,7 @@ def _entry(message: ChatMessage) -> rx.Component:
         + rx.cond(message.mentions_me, " mentions-me", "")
         + rx.cond(message.continued, " continued", "")
         + rx.cond(message.send_state != "", " unconfirmed " + message.send_state, "")
-        + rx.cond((message.id > 0) & (message.id == ChatState.highlight_id), " highlighted", ""),
+        + rx.cond((message.id > 0) & (message.id == page.highlight_id), " highlighted", ""),
         custom_attrs={"data-sender": message.sender, "data-notify": rx.cond(message.mentions_me, message.key, "")},
         spacing="3",
         align="start",

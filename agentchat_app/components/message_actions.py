@@ -12,6 +12,7 @@ import reflex as rx
 from ..chat.models import ChatMessage, ReactionView
 from ..state.chat import ChatState
 from ..state.rooms import EMOJI
+from .page_values import PageValues
 
 __all__ = ["message_actions", "message_state", "edit_dialog", "delete_dialog"]
 
@@ -46,9 +47,9 @@ def _emoji_picker(message: ChatMessage) -> rx.Component:
     )
 
 
-def message_actions(message: ChatMessage) -> rx.Component:
+def message_actions(message: ChatMessage, page: PageValues) -> rx.Component:
     """The toolbar: threads only for timeline messages; edit for my own, delete for mine or an admin."""
-    usable = ChatState.can_post & (message.id > 0) & ~message.deleted
+    usable = page.can_post & (message.id > 0) & ~message.deleted
     return rx.cond(
         usable,
         rx.hstack(
@@ -75,14 +76,14 @@ def message_actions(message: ChatMessage) -> rx.Component:
     )
 
 
-def _reaction(message_id: rx.Var[int], reaction: ReactionView) -> rx.Component:
+def _reaction(message_id: rx.Var[int], reaction: ReactionView, can_post: rx.Var[bool]) -> rx.Component:
     return rx.button(
         rx.text(reaction.emoji, as_="span"),
         rx.text(reaction.count, as_="span", size="1"),
         size="1",
         radius="full",
         variant=rx.cond(reaction.mine, "soft", "surface"),
-        disabled=~ChatState.can_post,
+        disabled=~can_post,
         on_click=ChatState.react(message_id, reaction.emoji, rx.cond(reaction.mine, "remove", "add")),
         title=reaction.who,
         aria_label=f"{reaction.emoji} {reaction.count}: {reaction.who}",
@@ -92,7 +93,7 @@ def _reaction(message_id: rx.Var[int], reaction: ReactionView) -> rx.Component:
     )
 
 
-def message_state(message: ChatMessage) -> rx.Component:
+def message_state(message: ChatMessage, page: PageValues) -> rx.Component:
     """Markers and chips under the text."""
     return rx.fragment(
         rx.cond(
@@ -103,7 +104,7 @@ def message_state(message: ChatMessage) -> rx.Component:
         rx.cond(message.edited, rx.text("(edited)", size="1", color_scheme="gray", class_name="message-edited")),
         rx.cond(
             message.reactions.length() > 0,
-            rx.hstack(rx.foreach(message.reactions, lambda r: _reaction(message.id, r)), spacing="1", wrap="wrap",
+            rx.hstack(rx.foreach(message.reactions, lambda r: _reaction(message.id, r, page.can_post)), spacing="1", wrap="wrap",
                       class_name="reactions"),
         ),
         rx.cond(

@@ -4,13 +4,41 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ..chat.models import Question
+from ..chat.models import ChatMessage, FilePreview, Question
+from ..chat.runs import RunView
 from ..state.chat import ChatState
-from .message import message_item
+from .message import message_item, message_with
+from .page_values import PageValues
 from .runs import approval_card, live_run
 from .timeline import jump_to_latest_button
 
 __all__ = ["message_list"]
+
+
+@rx.memo
+def older_messages(
+    messages: rx.Var[list[ChatMessage]],
+    can_post: rx.Var[bool],
+    highlight_id: rx.Var[int],
+    unread_key: rx.Var[str],
+    previews: rx.Var[list[FilePreview]],
+    preview_ids: rx.Var[list[str]],
+    loading_preview: rx.Var[str],
+    runs: rx.Var[dict[str, RunView]],
+    loading_runs: rx.Var[list[str]],
+) -> rx.Component:
+    """The stable older part of the window (``ChatState.messages``), re-drawn only when it or a
+    value it shows changes: a new message, typing or presence changes none of them."""
+    page = PageValues(can_post, highlight_id, unread_key, previews, preview_ids, loading_preview, runs, loading_runs)
+    return rx.fragment(rx.foreach(messages, lambda message: message_with(message, page)))
+
+
+def _older() -> rx.Component:
+    return older_messages(
+        messages=ChatState.messages, can_post=ChatState.can_post, highlight_id=ChatState.highlight_id,
+        unread_key=ChatState.unread_key, previews=ChatState.previews, preview_ids=ChatState.preview_ids,
+        loading_preview=ChatState.loading_preview, runs=ChatState.runs, loading_runs=ChatState.loading_runs,
+    )
 
 
 def _question(question: Question) -> rx.Component:
@@ -106,7 +134,7 @@ def _log() -> rx.Component:
                     padding="48px",
                 ),
             ),
-            rx.foreach(ChatState.messages, message_item),
+            _older(),
             rx.foreach(ChatState.recent, message_item),
             rx.foreach(ChatState.pending, message_item),
             # What you just sent, drawn by assets/agentchat_send.js until the line above shows it.

@@ -15,6 +15,7 @@ from ..chat.models import ChatMessage
 from ..chat.runs import ApprovalView, RunItem, RunView
 from ..state.chat import ChatState
 from .common import avatar
+from .page_values import PageValues
 
 __all__ = ["approval_card", "live_run", "run_line"]
 
@@ -117,16 +118,16 @@ def _details(run: RunView, open_: rx.Var[bool] | bool = False) -> rx.Component:
     )
 
 
-def run_line(message: ChatMessage) -> rx.Component:
+def run_line(message: ChatMessage, page: PageValues) -> rx.Component:
     """Under an agent's answer: its run folded into one line (loaded on demand for old messages)."""
     return rx.cond(
         message.run_id != "",
         rx.cond(
-            ChatState.runs.contains(message.run_id),
-            _details(ChatState.runs[message.run_id]),
+            page.runs.contains(message.run_id),
+            _details(page.runs[message.run_id]),
             rx.button(
                 rx.icon("list-checks", size=12, aria_hidden="true"),
-                rx.cond(ChatState.loading_runs.contains(message.run_id), "Loading steps…", "Show steps"),
+                rx.cond(page.loading_runs.contains(message.run_id), "Loading steps…", "Show steps"),
                 size="1",
                 variant="ghost",
                 color_scheme="gray",

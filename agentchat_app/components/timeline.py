@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..chat.models import ChatMessage
-from ..state.chat import ChatState
+from .page_values import PageValues
 
 __all__ = ["timeline_marks", "jump_to_latest_button"]
 
@@ -26,11 +26,11 @@ def _line(label: rx.Var[str] | str, class_name: str, color: str) -> rx.Component
     )
 
 
-def timeline_marks(message: ChatMessage) -> rx.Component:
+def timeline_marks(message: ChatMessage, page: PageValues) -> rx.Component:
     return rx.fragment(
         rx.cond(message.day_label != "", _line(message.day_label, "day-separator", "gray")),
         rx.cond(
-            (ChatState.unread_key != "") & (message.key == ChatState.unread_key),
+            (page.unread_key != "") & (message.key == page.unread_key),
             _line("New messages", "new-messages", "red"),
         ),
     )
