@@ -8,7 +8,7 @@
   "use strict";
   var shown = [];          // local copies, oldest first
   var known = {};          // ids of the app's pending entries already accounted for
-  var watching = false;
+  var watched = null;      // the log element being observed (a new page draws a new one)
   var STALE_MS = 15000;    // a copy the app never took over (it refused the send) goes anyway
 
   function log() { return document.getElementById("message-log"); }
@@ -37,8 +37,8 @@
 
   function watch() {
     var root = log();
-    if (watching || !root) { return; }
-    watching = true;
+    if (!root || root === watched) { return; }
+    watched = root;
     remember();  // entries already on the page are not answers to what is sent next
     new MutationObserver(settle).observe(root, { childList: true, subtree: true, attributes: true,
                                                  attributeFilter: ["id"] });

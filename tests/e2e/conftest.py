@@ -312,7 +312,8 @@ def post_messages(stack: Stack, user: str, texts: list[str]) -> list[int]:
 def busy_sender(stack: Stack, user: str, every: float = 0.1) -> Iterator[None]:
     """While the block runs, a script signed in as ``user`` posts every ``every`` s: that person
     is inside the minimum gap between messages nearly all the time, however slowly the page's
-    own sends reach the server (a busy machine cannot make a rate-limit test pass by accident)."""
+    own sends reach the server (a busy machine cannot make a rate-limit test pass by accident).
+    On exit the script's connection is closed: the server has read every message it sent."""
     import threading
 
     import orjson
@@ -338,5 +339,6 @@ def busy_sender(stack: Stack, user: str, every: float = 0.1) -> Iterator[None]:
         yield
     finally:
         stop.set()
-        thread.join(10)
+        thread.join(60)  # the close handshake is bounded by websockets' own close timeout
+        assert not thread.is_alive(), "the busy script did not close its connection"
 
