@@ -37,6 +37,7 @@ from reflex.state import State
 from agentchat_app.bridge import close_bridge, get_bridge, open_bridge
 from agentchat_app.chat.models import ChatMessage
 from agentchat_app.state.chat import ChatState
+from agentchat_app.state.log import LogState
 
 phase, key, url, jwt = sys.argv[1:5]
 
@@ -79,7 +80,8 @@ async def main():
         # What ChatState.load does on the worker that receives the reconnect.
         extra = {}
         if "shown" in inspect.signature(open_bridge).parameters:
-            extra = {"shown": [*chat.messages, *getattr(chat, "recent", [])], "has_more": chat.has_more}
+            log = await root.get_state(LogState)
+            extra = {"shown": [*chat.messages, *log.recent], "has_more": chat.has_more}
         bridge = open_bridge(key, url, chat.user, chat.role, chat._access_token, **extra)
         out["catch_up"] = await catch_up(bridge)
         await close_bridge(key)

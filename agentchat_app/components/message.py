@@ -77,8 +77,10 @@ def _entry(message: ChatMessage, page: PageValues) -> rx.Component:
                 rx.cond(message.is_agent, rx.badge("agent", size="1", variant="soft", color_scheme="violet")),
                 rx.cond(
                     message.timestamp != "",
-                    rx.moment(message.timestamp, format="HH:mm", size="1", color=rx.color("gray", 11),
-                              class_name="message-time", title=message.timestamp),
+                    # The title is an attribute: as a style prop it made a CSS rule per message, and
+                    # each new rule re-styled the whole page (.message-time in agentchat.css).
+                    rx.moment(message.timestamp, format="HH:mm", class_name="message-time",
+                              custom_attrs={"title": message.timestamp}),
                 ),
                 rx.cond(message.streaming, rx.badge("writing…", size="1", variant="outline", color_scheme="blue")),
                 align="center",

@@ -7,6 +7,7 @@ import reflex as rx
 from ..chat.models import ChatMessage, FilePreview, Question
 from ..chat.runs import RunView
 from ..state.chat import ChatState
+from ..state.log import LogState
 from .message import message_item, message_with
 from .page_values import PageValues
 from .runs import approval_card, live_run
@@ -117,13 +118,13 @@ def _log() -> rx.Component:
                     padding="8px",
                 ),
                 rx.cond(
-                    ChatState.recent.length() > 0,
+                    LogState.recent.length() > 0,
                     rx.center(rx.text("This is the beginning of the conversation.", size="1", color_scheme="gray"),
                               width="100%", padding="8px"),
                 ),
             ),
             rx.cond(
-                (ChatState.recent.length() == 0) & (ChatState.connection == "Connected"),
+                (LogState.recent.length() == 0) & (ChatState.connection == "Connected"),
                 rx.center(
                     rx.vstack(
                         rx.icon("message-circle", size=32, color=rx.color("gray", 8), aria_hidden="true"),
@@ -135,11 +136,11 @@ def _log() -> rx.Component:
                 ),
             ),
             _older(),
-            rx.foreach(ChatState.recent, message_item),
-            rx.foreach(ChatState.pending, message_item),
+            rx.foreach(LogState.recent, message_item),
+            rx.foreach(LogState.pending, message_item),
             # What you just sent, drawn by assets/agentchat_send.js until the line above shows it.
             rx.box(id="local-echo", width="100%"),
-            rx.foreach(ChatState.streams, message_item),
+            rx.foreach(LogState.streams, message_item),
             rx.foreach(ChatState.questions, _question),
             rx.foreach(ChatState.live_runs, live_run),
             rx.foreach(ChatState.approvals, approval_card),

@@ -26,6 +26,7 @@ from ..chat.window import split_for_display
 from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
+from .log import LogState, assign_changed
 from .notify import notify_elsewhere_script
 from .reader import ReaderMixin, reader_script
 from .typing import TypingState
@@ -50,10 +51,8 @@ _SHRINK_COMPOSER = rx.call_script("window.agentchatFitComposer && window.agentch
 
 class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, AuthState):
     messages: list[ChatMessage] = []
-    """The older, stable part of the window (changes once every few dozen messages)."""
-    recent: list[ChatMessage] = []
-    """The newest few messages: a new message re-sends only these."""
-    streams: list[ChatMessage] = []
+    """The older, stable part of the window (changes once every few dozen messages); the newest
+    few, what I am sending and live answers are in ``LogState`` (``state/log.py``)."""
     has_more: bool = False
     detached: bool = False
     members: list[Member] = []
@@ -109,7 +108,8 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         key = self.router.session.client_token
         existing = get_bridge(key)  # keep a live bridge across reloads: its token is kept fresh
         token = existing.token if existing is not None and existing.session.me == self.user else self._access_token
-        open_bridge(key, url, self.user, self.role, token, shown=[*self.messages, *self.recent],
+        log = await self.get_state(LogState)
+        open_bridge(key, url, self.user, self.role, token, shown=[*self.messages, *log.recent],
                     has_more=self.has_more)
         web_session.keep_fresh(key, self._refresh_credential(), self._access_expires)
         self._note_origin()
@@ -134,7 +134,7 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
                     return  # signed out, or replaced by a newer bridge: its reader owns the state now
                 if changes.fields or changes.restore_draft or changes.auth_failed:
                     async with self:
-                        self._copy(session, changes)
+                        await self._copy(session, changes)
                         if "typing" in changes.fields:
                             await self._show_typing(session)
                         if changes.auth_failed:
@@ -169,44 +169,58 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         finally:
             bridge.consumers -= 1
 
-    def _copy(self, session: ChatSession, changes: Changes) -> None:
+    async def _copy(self, session: ChatSession, changes: Changes) -> None:
+        """Copy what changed; a var is assigned only when its value differs (each assignment
+        is re-sent, and re-renders everything that reads the state it belongs to)."""
         fields = changes.fields
         self._copy_runs(session, fields)
         self._copy_rooms(session, fields)
-        self._copy_pending(session, fields)
         self._copy_search(session, fields)
+        await self._copy_log(session, fields)
         if "banner" in fields:
-            banner = session.banner.text(session.clock())
-            if banner != self.banner:
-                self.banner = banner
-        if "messages" in fields:
-            window = session.window.messages
-            reshaped = self._shape(window, session.me)  # grouping, day separators (chat/timeline.py)
-            split = split_for_display(window)
-            older_keys = [m.key for m in window[:split]]
-            if older_keys != self._older_keys or not reshaped.isdisjoint(older_keys):
-                self.messages = window[:split]
-                self._older_keys = older_keys
-            recent = window[split:]
-            recent_keys = [m.key for m in recent]
-            if recent_keys != [m.key for m in self.recent] or not reshaped.isdisjoint(recent_keys):
-                self.recent = recent
-            self.has_more = session.window.has_more
-            self.detached = session.window.detached
-        if "streams" in fields:
-            self.streams = list(session.window.streams)
+            assign_changed(self, banner=session.banner.text(session.clock()))
         if "members" in fields:
             self.members = session.member_list()
         if "questions" in fields:
             self.questions = list(session.questions)
         if "connection" in fields:
-            self.connection = session.connection
+            assign_changed(self, connection=session.connection)
         if "error" in fields:
-            self.error = session.error
+            assign_changed(self, error=session.error)
         if "role" in fields and session.role and session.role != self.role:
             self.role = session.role
         if changes.restore_draft and not self.draft.strip():
             self.draft = changes.restore_draft
+
+    async def _copy_log(self, session: ChatSession, fields: set[str]) -> None:
+        """The window: its older part here, its newest few, my pending sends and live answers in
+        ``LogState`` (a new message re-renders only the end of the log)."""
+        log = await self.get_state(LogState)
+        if fields & {"pending", "messages"}:  # "messages": another room may be open now
+            assign_changed(log, pending=session.outbox.views(session.room_id))
+        if "streams" in fields:
+            log.streams = list(session.window.streams)
+        if "messages" not in fields and not session.edited_ids:
+            return
+        window = session.window.messages
+        # Grouping and day separators (chat/timeline.py): the keys of shown messages that changed.
+        touched = self._shape(window, session.me) if "messages" in fields else set()
+        touched |= {m.key for m in window if m.id in session.edited_ids}  # an edit keeps the key
+        session.edited_ids.clear()
+        split = split_for_display(window)
+        older_keys = [m.key for m in window[:split]]
+        if older_keys != self._older_keys or not touched.isdisjoint(older_keys):
+            self.messages = window[:split]
+            self._older_keys = older_keys
+        recent = window[split:]
+        recent_keys = [m.key for m in recent]
+        if recent_keys != [m.key for m in log.recent] or not touched.isdisjoint(recent_keys):
+            log.recent = recent
+        assign_changed(self, has_more=session.window.has_more, detached=session.window.detached)
+
+    async def _show_pending(self, session: ChatSession) -> None:
+        log = await self.get_state(LogState)
+        assign_changed(log, pending=session.outbox.views(session.room_id))
 
     async def _show_typing(self, session: ChatSession) -> None:
         typing = await self.get_state(TypingState)
@@ -214,10 +228,10 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         if typing.text != text:
             typing.text = text
 
-    def _reshape(self) -> None:
+    async def _reshape(self) -> None:
         bridge = self._bridge()
         if bridge is not None:
-            self._copy(bridge.session, Changes(fields={"messages"}))
+            await self._copy(bridge.session, Changes(fields={"messages"}))
 
     @rx.event
     async def sign_out(self):
@@ -225,6 +239,8 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         session on the server and clears the HttpOnly cookie)."""
         await close_bridge(self.router.session.client_token)
         self.reset()
+        (await self.get_state(LogState)).reset()
+        (await self.get_state(TypingState)).reset()
         action = json.dumps("/auth/sign-out")
         return rx.call_script(
             "(() => { const f = document.createElement('form'); f.method = 'post'; "
@@ -283,8 +299,7 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
 
     @rx.event
     def cancel_reply(self):
-        self.reply_to_id = 0
-        self.reply_to_sender = self.reply_to_excerpt = ""
+        assign_changed(self, reply_to_id=0, reply_to_sender="", reply_to_excerpt="")
 
     @rx.event
     def dismiss_error(self):
@@ -311,17 +326,16 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         room_id = bridge.session.room_id
         bridge.session.outbox.add(text, room_id=room_id, reply_to=self.reply_to_id or None, attachments=attachment_ids)
         await self._flush_outbox(bridge)
-        self.pending = bridge.session.outbox.views(room_id)
+        await self._show_pending(bridge.session)
         self._drafts.pop(room_id, None)
         self.draft = ""
-        self.suggestions = []
-        self.pending_files = []
+        assign_changed(self, suggestions=[], pending_files=[])
         self.cancel_reply()
         if bridge.connected:
             await bridge.send(MessageType.TYPING, {"typing": False})
         self._last_typing_sent = 0.0
         if not bridge.session.rate_limited_until:
-            self.error = ""
+            assign_changed(self, error="")
         return [_SHRINK_COMPOSER, rx.set_focus("composer")]
 
     @rx.event

@@ -1,7 +1,7 @@
 """My unconfirmed messages on screen, as a Reflex state mixin of ``ChatState``.
 
 The decisions are the session's ``Outbox`` (``chat/outbox.py``): this shows its entries at the
-end of the log (``pending``), sends what is due through the bridge (after a send, and after
+end of the log (``LogState.pending``, ``state/log.py``), sends what is due through the bridge (after a send, and after
 every batch of frames, so what waited for a reconnect goes out once it is back), and offers
 Retry and Discard for a message the server refused.
 """
@@ -13,19 +13,10 @@ from typing import Any
 import reflex as rx
 from agentchat_client.protocol import MessageType
 
-from ..chat.models import ChatMessage
-
 __all__ = ["OutboxMixin"]
 
 
 class OutboxMixin(rx.State, mixin=True):
-    pending: list[ChatMessage] = []
-    """Mine, not confirmed yet: "Sending…", "Waiting for connection…" or failed with Retry."""
-
-    def _copy_pending(self, session: Any, fields: set[str]) -> None:
-        if fields & {"pending", "messages"}:  # "messages": another room may be open now
-            self.pending = session.outbox.views(session.room_id)
-
     async def _flush_outbox(self, bridge: Any) -> bool:
         """Send what is due; True if anything changed on screen."""
         outbox = bridge.session.outbox
@@ -42,15 +33,15 @@ class OutboxMixin(rx.State, mixin=True):
             return
         if bridge.session.outbox.retry(client_id):
             await self._flush_outbox(bridge)
-        self.pending = bridge.session.outbox.views(bridge.session.room_id)
+        await self._show_pending(bridge.session)  # type: ignore[attr-defined]
 
     @rx.event
-    def discard_send(self, client_id: int):
+    async def discard_send(self, client_id: int):
         """Give up a refused message; its text goes back into the composer if that is empty."""
         bridge = self._bridge()  # type: ignore[attr-defined]
         if bridge is None:
             return
         item = bridge.session.outbox.discard(client_id)
-        self.pending = bridge.session.outbox.views(bridge.session.room_id)
+        await self._show_pending(bridge.session)  # type: ignore[attr-defined]
         if item is not None and not self.draft.strip():  # type: ignore[has-type]
             self.draft = item.text

@@ -51,11 +51,13 @@ class ReaderMixin(rx.State, mixin=True):
         """Group and date the window in place; the keys of shown messages that must be re-sent."""
         changed = timeline.annotate(window, now=datetime.now(UTC), tz_offset_minutes=self.tz_offset)
         if not self.unread_key:
-            self.unread_key = timeline.first_unread_key(window, self._last_read_id, me)
+            first = timeline.first_unread_key(window, self._last_read_id, me)
+            if first:  # assigned only when found: each assignment is re-sent and re-drawn
+                self.unread_key = first
         return changed
 
     @rx.event
-    def set_reader(self, info: Any):
+    async def set_reader(self, info: Any):
         """The page's answer to :func:`reader_script`."""
         if isinstance(info, str):
             try:
@@ -70,9 +72,9 @@ class ReaderMixin(rx.State, mixin=True):
         last = info.get("lastRead")
         if isinstance(last, int | float) and last > 0:
             self._last_read_id = int(last)
-        self._reshape()
+        await self._reshape()
 
-    def _reshape(self) -> None:
+    async def _reshape(self) -> None:
         """Hook: the chat state re-applies the timeline to what it shows."""
 
     @rx.event

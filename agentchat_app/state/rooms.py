@@ -17,7 +17,6 @@ from agentchat_client.protocol import MessageType, parse_mentions
 
 from ..chat.models import AgentModeView, ChatMessage, Member, RoomView
 from ..chat.updates import GENERAL
-from ..chat.window import split_for_display
 
 __all__ = ["RoomsMixin", "room_url"]
 
@@ -79,16 +78,6 @@ class RoomsMixin(rx.State, mixin=True):
             self.thread_open = session.thread_root is not None
             self.thread_root = session.thread_root or ChatMessage()
             self.thread_messages = list(session.thread.messages)
-        if session.edited_ids:
-            # An edit keeps the message's key: re-send the part of the window that holds it.
-            window = session.window.messages
-            split = split_for_display(window)
-            if any(m.id in session.edited_ids for m in window[:split]):
-                self.messages = window[:split]  # type: ignore[has-type]
-                self._older_keys = [m.key for m in window[:split]]  # type: ignore[has-type]
-            if any(m.id in session.edited_ids for m in window[split:]):
-                self.recent = window[split:]  # type: ignore[has-type]
-            session.edited_ids.clear()
 
     async def _flush_rooms(self, bridge: Any) -> None:
         """Send what the session queued (read positions, history pages); kept until connected."""
@@ -107,7 +96,7 @@ class RoomsMixin(rx.State, mixin=True):
         return True
 
     async def _show(self, bridge: Any, changes: Any) -> None:
-        self._copy(bridge.session, changes)  # type: ignore[attr-defined]
+        await self._copy(bridge.session, changes)  # type: ignore[attr-defined]
         await self._show_typing(bridge.session)  # type: ignore[attr-defined]  # another room's typers
 
     # --- rooms --------------------------------------------------------------------------------
