@@ -52,9 +52,17 @@
         }
       }
     });
+    // Pinned to the bottom once per frame, just before it is painted: reading scrollHeight in the
+    // observer itself forced a layout of the whole log for every change React made.
+    var pinQueued = false;
+    function keepPinned() {
+      if (pinQueued) { return; }
+      pinQueued = true;
+      requestAnimationFrame(function () { pinQueued = false; if (pinned) { log.scrollTop = log.scrollHeight; } });
+    }
     new MutationObserver(function (mutations) {
       mutations.forEach(function (m) { m.addedNodes.forEach(function (n) { if (n.nodeType === 1) { noteMentions(n); } }); });
-      if (pinned) { log.scrollTop = log.scrollHeight; }
+      if (pinned) { keepPinned(); }
     }).observe(log, { childList: true, subtree: true, characterData: true });
     noteMentions(log);
     log.scrollTop = log.scrollHeight;

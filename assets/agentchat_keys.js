@@ -70,16 +70,30 @@
     var root = log();
     return root ? Array.prototype.slice.call(root.querySelectorAll(".message")) : [];
   }
-  function quiet(root) {
+  function quiet(root) { quietMessages(root.querySelectorAll(".message")); }
+  function quietMessages(list) {
     // Controls inside messages are not tab stops, except in the message that has focus.
     var current = document.activeElement && document.activeElement.closest
       ? document.activeElement.closest(".message") : null;
-    root.querySelectorAll(".message").forEach(function (msg) {
+    list.forEach(function (msg) {
       var stop = msg === current ? "0" : "-1";
       msg.querySelectorAll(FOCUSABLE).forEach(function (el) {
         if (el.getAttribute("tabindex") !== stop) { el.setAttribute("tabindex", stop); }
       });
     });
+  }
+  function touchedMessages(mutations) {
+    // The messages React drew or changed: only their controls can have become tab stops.
+    var found = new Set();
+    mutations.forEach(function (m) {
+      m.addedNodes.forEach(function (n) {
+        if (n.nodeType !== 1) { return; }
+        var own = n.closest(".message");
+        if (own) { found.add(own); }
+        n.querySelectorAll(".message").forEach(function (msg) { found.add(msg); });
+      });
+    });
+    return found;
   }
   function onLogKey(event) {
     var keys = ["ArrowUp", "ArrowDown", "Home", "End"];
@@ -134,8 +148,8 @@
       pinned = root.scrollHeight - root.scrollTop - root.clientHeight < 80;
       if (pinned) { var p = pane(); if (p) { p.removeAttribute("data-behind"); } noteRead(); }
     });
-    new MutationObserver(function () {
-      quiet(root);
+    new MutationObserver(function (mutations) {
+      quietMessages(touchedMessages(mutations));
       var newest = newestId();
       if (newest > seen) {
         seen = newest;

@@ -6,6 +6,7 @@ import reflex as rx
 
 from ..chat.models import PendingFile
 from ..state.chat import ChatState
+from ..state.composer import ComposerState
 from ..state.typing import TypingState
 
 __all__ = ["composer", "PLACEHOLDER"]
@@ -16,7 +17,7 @@ PLACEHOLDER = "Type a message... Use @username to mention someone"
 def _reply_banner() -> rx.Component:
     return rx.hstack(
         rx.icon("reply", size=14, aria_hidden="true"),
-        rx.text("Replying to ", rx.text.strong(ChatState.reply_to_sender), ": ", ChatState.reply_to_excerpt,
+        rx.text("Replying to ", rx.text.strong(ComposerState.reply_to_sender), ": ", ComposerState.reply_to_excerpt,
                 size="1", trim="both", class_name="reply-banner-text"),
         rx.spacer(),
         rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", on_click=ChatState.cancel_reply,
@@ -51,7 +52,7 @@ def _suggestions() -> rx.Component:
     return rx.hstack(
         rx.text("Mention:", size="1", color_scheme="gray", aria_hidden="true"),
         rx.hstack(rx.foreach(
-            ChatState.suggestions,
+            ComposerState.suggestions,
             lambda name, index: rx.button(f"@{name}", size="1", variant="soft", on_click=ChatState.pick_mention(name),
                                           type="button", class_name="mention-suggestion", role="option",
                                           id=f"mention-option-{index}", tab_index=-1,
@@ -85,17 +86,17 @@ def composer() -> rx.Component:
         rx.cond(TypingState.text != "",
                 rx.text(TypingState.text, size="1", color_scheme="gray", id="typing-indicator", padding_x="4px")),
         rx.cond(ChatState.error != "", _error()),
-        rx.cond(ChatState.reply_to_id > 0, _reply_banner()),
-        rx.cond(ChatState.suggestions.length() > 0, _suggestions()),
-        rx.cond(ChatState.pending_files.length() > 0,
-                rx.hstack(rx.foreach(ChatState.pending_files, _pending), wrap="wrap", spacing="2")),
+        rx.cond(ComposerState.reply_to_id > 0, _reply_banner()),
+        rx.cond(ComposerState.suggestions.length() > 0, _suggestions()),
+        rx.cond(ComposerState.pending_files.length() > 0,
+                rx.hstack(rx.foreach(ComposerState.pending_files, _pending), wrap="wrap", spacing="2")),
         rx.cond(
             ChatState.can_post,
             rx.form(
                 rx.hstack(
                     rx.upload.root(
                         rx.button(
-                            rx.cond(ChatState.uploading, rx.spinner(size="1"), rx.icon("paperclip", size=16)),
+                            rx.cond(ComposerState.uploading, rx.spinner(size="1"), rx.icon("paperclip", size=16)),
                             rx.text("Attach", display=["none", "inline"]),
                             type="button",
                             variant="soft",
@@ -114,7 +115,7 @@ def composer() -> rx.Component:
                         id="composer",
                         name="message",
                         placeholder=PLACEHOLDER,
-                        value=ChatState.draft,
+                        value=ComposerState.draft,
                         on_change=ChatState.set_draft,
                         on_focus=rx.call_script("window.agentchatMarkRead && window.agentchatMarkRead()"),
                         enter_key_submit=True,

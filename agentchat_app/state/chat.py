@@ -26,6 +26,7 @@ from ..chat.window import split_for_display
 from ..components.backend_url import backend_origin_js
 from ..services import companion, files, web_session
 from .auth import AuthState
+from .composer import ComposerState
 from .log import LogState, assign_changed
 from .notify import notify_elsewhere_script
 from .reader import ReaderMixin, reader_script
@@ -61,14 +62,6 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
     banner: str = ""
     """"Reconnecting…" / "Back online" about the link to the chat server (``chat/banner.py``)."""
     error: str = ""
-
-    draft: str = ""
-    suggestions: list[str] = []
-    reply_to_id: int = 0
-    reply_to_sender: str = ""
-    reply_to_excerpt: str = ""
-    pending_files: list[PendingFile] = []
-    uploading: bool = False
 
     show_people: bool = False
 
@@ -189,8 +182,10 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
             assign_changed(self, error=session.error)
         if "role" in fields and session.role and session.role != self.role:
             self.role = session.role
-        if changes.restore_draft and not self.draft.strip():
-            self.draft = changes.restore_draft
+        if changes.restore_draft:
+            composer = await self.get_state(ComposerState)
+            if not composer.draft.strip():
+                composer.draft = changes.restore_draft
 
     async def _copy_log(self, session: ChatSession, fields: set[str]) -> None:
         """The window: its older part here, its newest few, my pending sends and live answers in
@@ -241,6 +236,7 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         self.reset()
         (await self.get_state(LogState)).reset()
         (await self.get_state(TypingState)).reset()
+        (await self.get_state(ComposerState)).reset()
         action = json.dumps("/auth/sign-out")
         return rx.call_script(
             "(() => { const f = document.createElement('form'); f.method = 'post'; "
@@ -254,14 +250,13 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
     # --- composing -----------------------------------------------------------------------
     @rx.event
     async def set_draft(self, value: str):
-        self.draft = value
+        composer = await self.get_state(ComposerState)
         match = _MENTION_AT_END.search(value)
         names: list[str] = []
         if match is not None:
             prefix = match.group(1).lower()
             names = [m.user_id for m in self.members if not m.is_me and m.user_id.lower().startswith(prefix)]
-        if names[:MAX_SUGGESTIONS] != self.suggestions:  # set only on change: each set is re-sent and re-drawn
-            self.suggestions = names[:MAX_SUGGESTIONS]
+        assign_changed(composer, draft=value, suggestions=names[:MAX_SUGGESTIONS])
         now = time.monotonic()
         if value.strip() and self.can_post and now - self._last_typing_sent > TYPING_EVERY_SECONDS:
             self._last_typing_sent = now
@@ -269,37 +264,39 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
             if bridge is not None:
                 await bridge.send(MessageType.TYPING, {"typing": True})
 
-    def _swap_draft(self, left: str, opened: str) -> None:
+    async def _swap_draft(self, left: str, opened: str) -> None:
         """Keep the draft of the room just left; show the opened room's own draft."""
         if left == opened:
             return
-        if self.draft.strip():
-            self._drafts[left] = self.draft
+        composer = await self.get_state(ComposerState)
+        if composer.draft.strip():
+            self._drafts[left] = composer.draft
         else:
             self._drafts.pop(left, None)
-        self.draft = self._drafts.pop(opened, "")
-        self.suggestions = []
+        assign_changed(composer, draft=self._drafts.pop(opened, ""), suggestions=[])
 
     @rx.event
-    def pick_mention(self, name: str):
-        match = _MENTION_AT_END.search(self.draft)
+    async def pick_mention(self, name: str):
+        composer = await self.get_state(ComposerState)
+        draft = composer.draft
+        match = _MENTION_AT_END.search(draft)
         if match is not None:
-            self.draft = self.draft[: match.end() - len(match.group(1))] + name + " "
+            draft = draft[: match.end() - len(match.group(1))] + name + " "
         else:
-            self.draft = f"{self.draft}@{name} "
-        self.suggestions = []
+            draft = f"{draft}@{name} "
+        assign_changed(composer, draft=draft, suggestions=[])
         return rx.set_focus("composer")
 
     @rx.event
-    def start_reply(self, message_id: int, sender: str, text: str):
-        self.reply_to_id = message_id
-        self.reply_to_sender = sender
-        self.reply_to_excerpt = excerpt(text)
+    async def start_reply(self, message_id: int, sender: str, text: str):
+        composer = await self.get_state(ComposerState)
+        assign_changed(composer, reply_to_id=message_id, reply_to_sender=sender, reply_to_excerpt=excerpt(text))
         return rx.set_focus("composer")
 
     @rx.event
-    def cancel_reply(self):
-        assign_changed(self, reply_to_id=0, reply_to_sender="", reply_to_excerpt="")
+    async def cancel_reply(self):
+        composer = await self.get_state(ComposerState)
+        assign_changed(composer, reply_to_id=0, reply_to_sender="", reply_to_excerpt="")
 
     @rx.event
     def dismiss_error(self):
@@ -310,9 +307,10 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
 
     @rx.event
     async def send(self, form: dict | None = None):
+        composer = await self.get_state(ComposerState)
         typed = (form or {}).get("message")
-        text = (typed if isinstance(typed, str) else self.draft).rstrip()
-        attachment_ids = [f.id for f in self.pending_files]
+        text = (typed if isinstance(typed, str) else composer.draft).rstrip()
+        attachment_ids = [f.id for f in composer.pending_files]
         if not text.strip() and not attachment_ids:
             return
         if not self.can_post:
@@ -324,13 +322,13 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
             return
         # Shown at once, marked as sending (or waiting for the connection); the echo confirms it.
         room_id = bridge.session.room_id
-        bridge.session.outbox.add(text, room_id=room_id, reply_to=self.reply_to_id or None, attachments=attachment_ids)
+        bridge.session.outbox.add(text, room_id=room_id, reply_to=composer.reply_to_id or None,
+                                  attachments=attachment_ids)
         await self._flush_outbox(bridge)
         await self._show_pending(bridge.session)
         self._drafts.pop(room_id, None)
-        self.draft = ""
-        assign_changed(self, suggestions=[], pending_files=[])
-        self.cancel_reply()
+        assign_changed(composer, draft="", suggestions=[], pending_files=[], reply_to_id=0, reply_to_sender="",
+                       reply_to_excerpt="")
         if bridge.connected:
             await bridge.send(MessageType.TYPING, {"typing": False})
         self._last_typing_sent = 0.0
@@ -379,7 +377,8 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         if not self.can_post:
             self.error = VIEWER_REASON
             return
-        self.uploading = True
+        composer = await self.get_state(ComposerState)
+        composer.uploading = True
         problems: list[str] = []
         added: list[PendingFile] = []
         limit = companion.settings().max_upload_bytes
@@ -393,14 +392,15 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
                 problems.append(str(exc))
                 continue
             added.append(PendingFile(id=saved.id, name=saved.name, size_label=size_label(saved.size)))
-        self.pending_files = (self.pending_files + added)[-MAX_PENDING_FILES:]
-        self.uploading = False
-        self.error = " ".join(problems)
+        composer.pending_files = (composer.pending_files + added)[-MAX_PENDING_FILES:]
+        composer.uploading = False
+        assign_changed(self, error=" ".join(problems))
         yield rx.clear_selected_files("attach")
 
     @rx.event
-    def remove_pending(self, file_id: str):
-        self.pending_files = [f for f in self.pending_files if f.id != file_id]
+    async def remove_pending(self, file_id: str):
+        composer = await self.get_state(ComposerState)
+        composer.pending_files = [f for f in composer.pending_files if f.id != file_id]
 
     @rx.event
     def download(self, file_id: str, name: str):

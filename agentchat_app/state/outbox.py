@@ -13,6 +13,8 @@ from typing import Any
 import reflex as rx
 from agentchat_client.protocol import MessageType
 
+from .composer import ComposerState
+
 __all__ = ["OutboxMixin"]
 
 
@@ -43,5 +45,8 @@ class OutboxMixin(rx.State, mixin=True):
             return
         item = bridge.session.outbox.discard(client_id)
         await self._show_pending(bridge.session)  # type: ignore[attr-defined]
-        if item is not None and not self.draft.strip():  # type: ignore[has-type]
-            self.draft = item.text
+        if item is None:
+            return
+        composer = await self.get_state(ComposerState)
+        if not composer.draft.strip():
+            composer.draft = item.text

@@ -110,7 +110,7 @@ class RoomsMixin(rx.State, mixin=True):
             return None
         left = bridge.session.room_id
         changes = bridge.session.open_room(room_id)
-        self._swap_draft(left, bridge.session.room_id)  # type: ignore[attr-defined]  # drafts per room
+        await self._swap_draft(left, bridge.session.room_id)  # type: ignore[attr-defined]  # drafts per room
         await self._show(bridge, changes)
         await self._flush_rooms(bridge)
         self.show_browse = self.show_dm = False
