@@ -9,9 +9,11 @@ and Debian's Chromium driven by Playwright.
 - **Latency**: ``--tabs`` people, each in a browser context of their own, signed up through the
   app's own form route.  Every page gets a ``MutationObserver`` that notes when a text first
   appears in the DOM, and a capture-phase ``keydown`` listener that notes when Enter was pressed
-  in the composer.  People take turns typing a unique text and pressing Enter; the time from
-  that key press to the text appearing is measured in the sender's own tab (*own*) and in every
-  other tab (*others*).  All tabs share one clock (``performance.timeOrigin + now()``).
+  in the composer.  People take turns typing a unique text and, ``--pause`` seconds later (as a
+  person does: the typing notice goes out while they type, not with the message), pressing
+  Enter; the time from that key press to the text appearing is measured in the sender's own tab
+  (*own*) and in every other tab (*others*).  All tabs share one clock
+  (``performance.timeOrigin + now()``).
 - **Memory**: the Reflex backend's RSS (every Python process under ``reflex run``) with no tab
   open, then with ``--memory-tabs`` tabs open and connected (each a different person), then
   again after they closed; per tab = the difference / tabs.
@@ -99,7 +101,11 @@ WIRE = """(() => {
   };
   const Native = window.WebSocket;
   const send = Native.prototype.send;
-  Native.prototype.send = function (data) { note(window.__wireOut, data); return send.call(this, data); };
+  // Out: the frame of the send event itself (typing earlier sent the draft, token and all).
+  Native.prototype.send = function (data) {
+    if (typeof data === 'string' && data.indexOf('chat_state.send"') >= 0) note(window.__wireOut, data);
+    return send.call(this, data);
+  };
   window.WebSocket = function (...args) {
     const ws = new Native(...args);
     ws.addEventListener('message', (e) => note(window.__wireIn, e.data));
@@ -233,7 +239,7 @@ def open_person(browser: Any, base_url: str, name: str) -> tuple[Any, Any]:
     return context, page
 
 
-def latency(browser: Any, base_url: str, tabs: int, samples: int, run: int) -> dict[str, Any]:
+def latency(browser: Any, base_url: str, tabs: int, samples: int, run: int, pause: float) -> dict[str, Any]:
     people = [open_person(browser, base_url, f"tab{run}x{i}") for i in range(tabs)]
     pages = [page for _, page in people]
     own: list[int] = []
@@ -246,6 +252,8 @@ def latency(browser: Any, base_url: str, tabs: int, samples: int, run: int) -> d
         token = f"pb-{run}-{i}x"
         box = sender.get_by_placeholder(PLACEHOLDER)
         box.fill(f"{token} hello from tab {i % tabs}")
+        if pause:
+            time.sleep(pause)  # a person types for a while: the typing notice goes out before Enter
         box.press("Enter")
         deadline = time.monotonic() + 20
         seen: list[float | None] = [None] * tabs
@@ -308,13 +316,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tabs", type=int, default=5, help="people (tabs) in the latency test")
     parser.add_argument("--samples", type=int, default=60, help="messages sent in the latency test")
     parser.add_argument("--memory-tabs", type=int, default=100, help="tabs open for the memory figure (0: skip)")
+    parser.add_argument("--pause", type=float, default=0.5,
+                        help="seconds between typing a text and pressing Enter (0: at once, as passes 1-4 did)")
     parser.add_argument("--history", type=int, default=100_000, help="messages seeded before the start")
     parser.add_argument("--keep", action="store_true", help="keep the logs and data")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
     stack = Stack(args.history)
-    result: dict[str, Any] = {"load_start": os.getloadavg()[0]}
+    result: dict[str, Any] = {"load_start": os.getloadavg()[0], "pause_s": args.pause}
     try:
         stack.start()
         result["seed_s"] = stack.seed_s
@@ -322,7 +332,7 @@ def main(argv: list[str] | None = None) -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             warm = open_person(browser, stack.base_url, "warmup")  # first page load compiles/imports
             warm[0].close()
-            result["latency"] = latency(browser, stack.base_url, args.tabs, args.samples, 1)
+            result["latency"] = latency(browser, stack.base_url, args.tabs, args.samples, 1, args.pause)
             if args.memory_tabs:
                 result["memory"] = memory(browser, stack, args.memory_tabs, 2)
             browser.close()
@@ -330,7 +340,7 @@ def main(argv: list[str] | None = None) -> None:
         stack.close(args.keep)
     result["load_end"] = os.getloadavg()[0]
     lat = result["latency"]
-    print(f"history {args.history} messages (seeded in {result['seed_s']:.1f} s); load {result['load_start']:.1f}"
+    print(f"history {args.history} messages (seeded in {result['seed_s']:.1f} s); pause {args.pause} s; load {result['load_start']:.1f}"
           f" -> {result['load_end']:.1f}")
     print("| tabs | samples | seen by | p50 ms | p95 ms | p99 ms | max ms |\n| ---: | ---: | --- | ---: | ---: | ---: | ---: |")
     for who in ("others", "own"):

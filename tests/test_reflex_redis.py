@@ -37,6 +37,7 @@ from reflex.state import State
 from agentchat_app.bridge import close_bridge, get_bridge, open_bridge
 from agentchat_app.chat.models import ChatMessage
 from agentchat_app.state.chat import ChatState
+from agentchat_app.state.composer import ComposerState
 from agentchat_app.state.log import LogState
 
 phase, key, url, jwt = sys.argv[1:5]
@@ -69,19 +70,21 @@ async def main():
         async with manager.modify_state(token) as root:
             chat = await root.get_state(ChatState)
             chat.user, chat.role, chat._access_token = "mover", "developer", jwt
-            chat.draft = "half a sentence"
-            chat.messages = [ChatMessage(key=f"m{i}", id=i, sender="x", text="shown") for i in out["catch_up"][1]]
+            (await root.get_state(ComposerState)).draft = "half a sentence"
+            log = await root.get_state(LogState)
+            log.older = [ChatMessage(key=f"m{i}", id=i, sender="x", text="shown") for i in out["catch_up"][1]]
         await close_bridge(key)
     else:
         root = await manager.get_state(token)
         chat = await root.get_state(ChatState)
         out["had_bridge"] = get_bridge(key) is not None
-        out.update(user=chat.user, role=chat.role, draft=chat.draft, shown=[m.id for m in chat.messages])
+        log = await root.get_state(LogState)
+        draft = (await root.get_state(ComposerState)).draft
+        out.update(user=chat.user, role=chat.role, draft=draft, shown=[m.id for m in log.older])
         # What ChatState.load does on the worker that receives the reconnect.
         extra = {}
         if "shown" in inspect.signature(open_bridge).parameters:
-            log = await root.get_state(LogState)
-            extra = {"shown": [*chat.messages, *log.recent], "has_more": chat.has_more}
+            extra = {"shown": [*log.older, *log.recent], "has_more": chat.has_more}
         bridge = open_bridge(key, url, chat.user, chat.role, chat._access_token, **extra)
         out["catch_up"] = await catch_up(bridge)
         await close_bridge(key)

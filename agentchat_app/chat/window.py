@@ -16,7 +16,11 @@ __all__ = ["Window", "DEFAULT_CAP", "split_for_display"]
 
 DEFAULT_CAP = 200
 TRIM_STEP = 25
-RECENT_CHUNK = 25
+RECENT_CHUNK = 5
+"""The newest few messages are re-sent with each new one; the rest of the window with one in
+five.  Each message is drawn again only when it changed (``components/keyed_memo.py``), so a
+re-sent older part costs its transfer, not its drawing; a larger step made the messages that
+cross over (drawn anew in their new part) too many at once."""
 MAX_STREAMS = 10
 
 
@@ -110,3 +114,4 @@ def split_for_display(messages: list[ChatMessage], chunk: int = RECENT_CHUNK) ->
     if len(messages) <= chunk:
         return 0
     return (len(messages) - 1) // chunk * chunk
+

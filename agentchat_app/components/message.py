@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
+from reflex.style import resolved_color_mode
 
 from ..chat.models import ChatMessage, Segment
 from ..state.chat import ChatState
 from .attachments import attachment
 from .common import avatar
+from .keyed_memo import keyed_memo
 from .message_actions import message_actions, message_state
 from .page_values import PageValues, from_state
 from .rich_text import rich_text
 from .runs import run_line
-from .timeline import timeline_marks
 from .send_status import send_status
+from .timeline import timeline_marks
 
 __all__ = ["message_item", "message_with"]
 
@@ -64,7 +68,11 @@ def message_item(message: ChatMessage) -> rx.Component:
 
 
 def message_with(message: ChatMessage, page: PageValues) -> rx.Component:
-    return rx.fragment(timeline_marks(message, page), _entry(message, page))
+    # Drawn again only when the message or a value it shows changed: the page's values, the two
+    # it reads from AuthState, and the colour mode (code blocks are highlighted for it).
+    shown = [getattr(page, field.name) for field in dataclasses.fields(page)]
+    shown += [ChatState.is_admin, ChatState.form_base, resolved_color_mode]
+    return keyed_memo(rx.fragment(timeline_marks(message, page), _entry(message, page)), message.key, message, shown)
 
 
 def _entry(message: ChatMessage, page: PageValues) -> rx.Component:

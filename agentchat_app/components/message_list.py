@@ -17,7 +17,7 @@ __all__ = ["message_list"]
 
 
 @rx.memo
-def older_messages(
+def settled_messages(
     messages: rx.Var[list[ChatMessage]],
     can_post: rx.Var[bool],
     highlight_id: rx.Var[int],
@@ -28,15 +28,16 @@ def older_messages(
     runs: rx.Var[dict[str, RunView]],
     loading_runs: rx.Var[list[str]],
 ) -> rx.Component:
-    """The stable older part of the window (``ChatState.messages``), re-drawn only when it or a
-    value it shows changes: a new message, typing or presence changes none of them."""
+    """A settled part of the window (``LogState.older``), re-drawn only
+    when it or a value it shows changes: a new message, typing or presence changes none of them."""
     page = PageValues(can_post, highlight_id, unread_key, previews, preview_ids, loading_preview, runs, loading_runs)
     return rx.fragment(rx.foreach(messages, lambda message: message_with(message, page)))
 
 
-def _older() -> rx.Component:
-    return older_messages(
-        messages=ChatState.messages, can_post=ChatState.can_post, highlight_id=ChatState.highlight_id,
+def _settled(messages: rx.Var[list[ChatMessage]]) -> rx.Component:
+    """A part of the log a new message usually leaves alone, drawn by the memoised component."""
+    return settled_messages(
+        messages=messages, can_post=ChatState.can_post, highlight_id=ChatState.highlight_id,
         unread_key=ChatState.unread_key, previews=ChatState.previews, preview_ids=ChatState.preview_ids,
         loading_preview=ChatState.loading_preview, runs=ChatState.runs, loading_runs=ChatState.loading_runs,
     )
@@ -135,7 +136,7 @@ def _log() -> rx.Component:
                     padding="48px",
                 ),
             ),
-            _older(),
+            _settled(LogState.older),
             rx.foreach(LogState.recent, message_item),
             rx.foreach(LogState.pending, message_item),
             # What you just sent, drawn by assets/agentchat_send.js until the line above shows it.

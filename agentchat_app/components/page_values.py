@@ -2,9 +2,10 @@
 
 Every component that reads a Reflex state re-renders in the browser whenever any var of that
 state changes, so a message that read ``ChatState.can_post`` itself re-rendered with every new
-message, typing notice or presence change.  The older part of the log is drawn by a memoised
-component (``message_list.older_messages``) whose props are these values and the messages: it
-re-renders only when one of them changes, and a new message changes none of them.
+message, typing notice or presence change.  The settled parts of the log (all but the newest
+few messages) are drawn by a memoised component (``message_list.settled_messages``) whose props
+are these values and the messages: it re-renders only when one of them changes, and a new
+message usually changes none of them.
 """
 
 from __future__ import annotations

@@ -51,9 +51,6 @@ _SHRINK_COMPOSER = rx.call_script("window.agentchatFitComposer && window.agentch
 
 
 class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, AuthState):
-    messages: list[ChatMessage] = []
-    """The older, stable part of the window (changes once every few dozen messages); the newest
-    few, what I am sending and live answers are in ``LogState`` (``state/log.py``)."""
     has_more: bool = False
     detached: bool = False
     members: list[Member] = []
@@ -68,7 +65,6 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
     _last_typing_sent: float = 0.0
     _drafts: dict[str, str] = {}
     """What was typed in the composer of each room left with text in it (drafts per conversation)."""
-    _older_keys: list[str] = []
 
     # --- derived -------------------------------------------------------------------------
     @rx.var
@@ -102,7 +98,7 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         existing = get_bridge(key)  # keep a live bridge across reloads: its token is kept fresh
         token = existing.token if existing is not None and existing.session.me == self.user else self._access_token
         log = await self.get_state(LogState)
-        open_bridge(key, url, self.user, self.role, token, shown=[*self.messages, *log.recent],
+        open_bridge(key, url, self.user, self.role, token, shown=[*log.older, *log.recent],
                     has_more=self.has_more)
         web_session.keep_fresh(key, self._refresh_credential(), self._access_expires)
         self._note_origin()
@@ -203,14 +199,10 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         touched |= {m.key for m in window if m.id in session.edited_ids}  # an edit keeps the key
         session.edited_ids.clear()
         split = split_for_display(window)
-        older_keys = [m.key for m in window[:split]]
-        if older_keys != self._older_keys or not touched.isdisjoint(older_keys):
-            self.messages = window[:split]
-            self._older_keys = older_keys
-        recent = window[split:]
-        recent_keys = [m.key for m in recent]
-        if recent_keys != [m.key for m in log.recent] or not touched.isdisjoint(recent_keys):
-            log.recent = recent
+        for name, part in (("older", window[:split]), ("recent", window[split:])):
+            keys = [m.key for m in part]
+            if keys != [m.key for m in getattr(log, name)] or not touched.isdisjoint(keys):
+                setattr(log, name, part)
         assign_changed(self, has_more=session.window.has_more, detached=session.window.detached)
 
     async def _show_pending(self, session: ChatSession) -> None:

@@ -5,8 +5,8 @@ state changes.  A new message changes the newest few messages, and while they we
 ``ChatState`` each one re-rendered the whole chat page (some 130 components: header, rooms,
 members, composer and all) in every open tab.  Here a new message, a confirmed send or a
 streamed word re-renders the end of the log and nothing else.  ``ChatState`` writes these
-(``_copy_log``, ``_show_pending``); the older part of the log stays in ``ChatState.messages``,
-drawn by a memoised component (``components/message_list.py``).
+(``_copy_log``, ``_show_pending``).  The older part of the window is drawn by a memoised
+component (``components/message_list.py``) and changes with one new message in five.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ __all__ = ["LogState", "assign_changed"]
 
 
 class LogState(rx.State):
+    older: list[ChatMessage] = []
+    """The window but its newest few messages (re-sent with one new message in five)."""
     recent: list[ChatMessage] = []
-    """The newest few messages of the open room (the rest are ``ChatState.messages``)."""
+    """The newest few messages of the open room (``chat/window.py``, ``split_for_display``)."""
     pending: list[ChatMessage] = []
     """Mine, not confirmed yet: "Sending…", "Waiting for connection…" or failed with Retry."""
     streams: list[ChatMessage] = []
