@@ -340,8 +340,8 @@ def main(argv: list[str] | None = None) -> None:
         stack.close(args.keep)
     result["load_end"] = os.getloadavg()[0]
     lat = result["latency"]
-    print(f"history {args.history} messages (seeded in {result['seed_s']:.1f} s); pause {args.pause} s; load {result['load_start']:.1f}"
-          f" -> {result['load_end']:.1f}")
+    print(f"history {args.history} messages (seeded in {result['seed_s']:.1f} s); pause {args.pause} s;"
+          f" load {result['load_start']:.1f} -> {result['load_end']:.1f}")
     print("| tabs | samples | seen by | p50 ms | p95 ms | p99 ms | max ms |\n| ---: | ---: | --- | ---: | ---: | ---: | ---: |")
     for who in ("others", "own"):
         p = lat[who]

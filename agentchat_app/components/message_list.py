@@ -28,14 +28,14 @@ def settled_messages(
     runs: rx.Var[dict[str, RunView]],
     loading_runs: rx.Var[list[str]],
 ) -> rx.Component:
-    """A settled part of the window (``LogState.older``), re-drawn only
-    when it or a value it shows changes: a new message, typing or presence changes none of them."""
+    """The older part of the window (``LogState.older``): re-drawn only when it or a value it
+    shows changes (one new message in five), and then each message only if it changed."""
     page = PageValues(can_post, highlight_id, unread_key, previews, preview_ids, loading_preview, runs, loading_runs)
     return rx.fragment(rx.foreach(messages, lambda message: message_with(message, page)))
 
 
 def _settled(messages: rx.Var[list[ChatMessage]]) -> rx.Component:
-    """A part of the log a new message usually leaves alone, drawn by the memoised component."""
+    """The part of the log a new message usually leaves alone, drawn by the memoised component."""
     return settled_messages(
         messages=messages, can_post=ChatState.can_post, highlight_id=ChatState.highlight_id,
         unread_key=ChatState.unread_key, previews=ChatState.previews, preview_ids=ChatState.preview_ids,

@@ -184,8 +184,8 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
                 composer.draft = changes.restore_draft
 
     async def _copy_log(self, session: ChatSession, fields: set[str]) -> None:
-        """The window: its older part here, its newest few, my pending sends and live answers in
-        ``LogState`` (a new message re-renders only the end of the log)."""
+        """The window (its older part and its newest few), my pending sends and live answers,
+        into ``LogState``: a new message re-renders the end of the log and nothing else."""
         log = await self.get_state(LogState)
         if fields & {"pending", "messages"}:  # "messages": another room may be open now
             assign_changed(log, pending=session.outbox.views(session.room_id))

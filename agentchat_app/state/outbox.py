@@ -1,9 +1,9 @@
 """My unconfirmed messages on screen, as a Reflex state mixin of ``ChatState``.
 
 The decisions are the session's ``Outbox`` (``chat/outbox.py``): this shows its entries at the
-end of the log (``LogState.pending``, ``state/log.py``), sends what is due through the bridge (after a send, and after
-every batch of frames, so what waited for a reconnect goes out once it is back), and offers
-Retry and Discard for a message the server refused.
+end of the log (``LogState.pending``, ``state/log.py``), sends what is due through the bridge
+(after a send, and after every batch of frames, so what waited for a reconnect goes out once it
+is back), and offers Retry and Discard for a message the server refused.
 """
 
 from __future__ import annotations
