@@ -114,4 +114,3 @@ def split_for_display(messages: list[ChatMessage], chunk: int = RECENT_CHUNK) ->
     if len(messages) <= chunk:
         return 0
     return (len(messages) - 1) // chunk * chunk
-

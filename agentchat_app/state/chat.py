@@ -210,10 +210,7 @@ class ChatState(ReaderMixin, OutboxMixin, SearchMixin, RoomsMixin, RunsMixin, Au
         assign_changed(log, pending=session.outbox.views(session.room_id))
 
     async def _show_typing(self, session: ChatSession) -> None:
-        typing = await self.get_state(TypingState)
-        text = session.typing_text()
-        if typing.text != text:
-            typing.text = text
+        assign_changed(await self.get_state(TypingState), text=session.typing_text())
 
     async def _reshape(self) -> None:
         bridge = self._bridge()

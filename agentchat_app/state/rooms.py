@@ -17,6 +17,7 @@ from agentchat_client.protocol import MessageType, parse_mentions
 
 from ..chat.models import AgentModeView, ChatMessage, Member, RoomView
 from ..chat.updates import GENERAL
+from .log import assign_changed
 
 __all__ = ["RoomsMixin", "room_url"]
 
@@ -71,9 +72,7 @@ class RoomsMixin(rx.State, mixin=True):
                 "dm_people": sorted((m for m in everyone if not m.is_me), key=lambda m: (not m.is_agent,
                                                                                       m.user_id.lower())),
             }
-            for name, value in views.items():  # an assigned var is re-sent whole: only what changed
-                if getattr(self, name) != value:
-                    setattr(self, name, value)
+            assign_changed(self, **views)  # an assigned var is re-sent whole: only what changed
         if "thread" in fields:
             self.thread_open = session.thread_root is not None
             self.thread_root = session.thread_root or ChatMessage()
