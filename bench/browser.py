@@ -13,7 +13,12 @@ and Debian's Chromium driven by Playwright.
   person does: the typing notice goes out while they type, not with the message), pressing
   Enter; the time from that key press to the text appearing is measured in the sender's own tab
   (*own*) and in every other tab (*others*).  All tabs share one clock
-  (``performance.timeOrigin + now()``).
+  (``performance.timeOrigin + now()``).  The bench waits on a promise in each page rather than
+  polling them, so its own calls take no CPU from the pages it measures.
+- **CPU per message sent**: CPU seconds of the chat server, the Reflex app and all of
+  Chromium's processes over the latency run, and each tab's main-thread task time (Chrome's
+  ``TaskDuration``), divided by the messages sent: a change's cost shows even when the
+  machine's queueing hides it in the latencies.
 - **Memory**: the Reflex backend's RSS (every Python process under ``reflex run``) with no tab
   open, then with ``--memory-tabs`` tabs open and connected (each a different person), then
   again after they closed; per tab = the difference / tabs.
@@ -53,13 +58,23 @@ PASSWORD = "correct horse battery staple"
 PLACEHOLDER = "Type a message... Use @username to mention someone"
 WATCH = """() => {
   if (window.__bench) return;
-  window.__bench = true; window.__seen = {}; window.__sent = {};
+  window.__bench = true; window.__seen = {}; window.__sent = {}; const waiting = {};
   const now = () => performance.timeOrigin + performance.now();
   const note = (text) => {
     if (!text || text.indexOf('pb-') < 0) return;
     const t = now(); const re = /pb-\\d+-\\d+x/g; let m;
-    while ((m = re.exec(text))) if (!(m[0] in window.__seen)) window.__seen[m[0]] = t;
+    while ((m = re.exec(text))) if (!(m[0] in window.__seen)) {
+      window.__seen[m[0]] = t;
+      (waiting[m[0]] || []).forEach((done) => done(t));
+    }
   };
+  // Resolves when the text has appeared (or with null after ms): the bench waits on this
+  // instead of polling every page, which took CPU from the pages it measured.
+  window.__waitSeen = (token, ms) => new Promise((done) => {
+    if (token in window.__seen) return done(window.__seen[token]);
+    (waiting[token] = waiting[token] || []).push(done);
+    setTimeout(() => done(null), ms);
+  });
   // Only text inside a message of the log counts (the composer may mirror what is typed), or
   // the sender's own copy drawn the moment it is sent (.local-echo-item, agentchat_send.js).
   const SHOWN = '.message, .local-echo-item';
@@ -239,9 +254,45 @@ def open_person(browser: Any, base_url: str, name: str) -> tuple[Any, Any]:
     return context, page
 
 
-def latency(browser: Any, base_url: str, tabs: int, samples: int, run: int, pause: float) -> dict[str, Any]:
-    people = [open_person(browser, base_url, f"tab{run}x{i}") for i in range(tabs)]
+def process_cpu(procs: list[psutil.Process]) -> float:
+    """CPU seconds (user + system) the processes have used so far."""
+    total = 0.0
+    for p in procs:
+        try:
+            times = p.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def stack_processes(stack: Stack) -> dict[str, list[psutil.Process]]:
+    """Who shares the cores: the chat server, the Reflex backend and the browser's processes."""
+    def tree(proc: subprocess.Popen[bytes] | None) -> list[psutil.Process]:
+        if proc is None:
+            return []
+        root = psutil.Process(proc.pid)
+        return [root, *root.children(recursive=True)]
+
+    browser = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("chrom")]
+    return {"server": tree(stack.server), "app": tree(stack.app), "browser": browser}
+
+
+def main_thread_s(session: Any) -> float:
+    """Seconds the tab's main thread spent in tasks (script, style, layout, paint) so far."""
+    metrics = session.send("Performance.getMetrics")["metrics"]
+    return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+
+
+def latency(browser: Any, stack: Stack, tabs: int, samples: int, run: int, pause: float) -> dict[str, Any]:
+    people = [open_person(browser, stack.base_url, f"tab{run}x{i}") for i in range(tabs)]
     pages = [page for _, page in people]
+    sessions = [context.new_cdp_session(page) for context, page in people]
+    for session in sessions:
+        session.send("Performance.enable")
+    procs = stack_processes(stack)
+    cpu_before = {name: process_cpu(group) for name, group in procs.items()}
+    tab_before = [main_thread_s(session) for session in sessions]
     own: list[int] = []
     others: list[int] = []
     stages: dict[str, list[int]] = {"key_to_wire_out": [], "wire_out_to_other_wire_in": [],
@@ -256,15 +307,11 @@ def latency(browser: Any, base_url: str, tabs: int, samples: int, run: int, paus
             time.sleep(pause)  # a person types for a while: the typing notice goes out before Enter
         box.press("Enter")
         deadline = time.monotonic() + 20
-        seen: list[float | None] = [None] * tabs
-        sent = None
-        while time.monotonic() < deadline and (sent is None or any(s is None for s in seen)):
-            for k, page in enumerate(pages):
-                if seen[k] is None:
-                    seen[k] = page.evaluate("(t) => window.__seen[t] ?? null", token)
-            if sent is None:
-                sent = sender.evaluate("(t) => window.__sent[t] ?? null", token)
-            time.sleep(0.02)
+        seen: list[float | None] = []
+        for page in pages:  # one call per page that returns when the text is there: no polling
+            left_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            seen.append(page.evaluate("([t, ms]) => window.__waitSeen(t, ms)", [token, left_ms]))
+        sent = sender.evaluate("(t) => window.__sent[t] ?? null", token)
         if sent is None:
             missing += tabs
             continue
@@ -282,11 +329,15 @@ def latency(browser: Any, base_url: str, tabs: int, samples: int, run: int, paus
         if wire_out is not None:
             stages["key_to_wire_out"].append(int((wire_out - sent) * 1000))
         time.sleep(0.15)
+    # CPU per message sent, so a change's cost shows even when the machine hides it in queueing.
+    cpu_ms = {name: (process_cpu(group) - cpu_before[name]) * 1000 / samples for name, group in procs.items()}
+    cpu_ms["tab_main_thread"] = sum(main_thread_s(session) - before
+                                    for session, before in zip(sessions, tab_before)) * 1000 / samples / tabs
     for context, _ in people:
         context.close()
     from array import array
 
-    return {"tabs": tabs, "samples": samples, "missing": missing,
+    return {"tabs": tabs, "samples": samples, "missing": missing, "cpu_ms_per_message": cpu_ms,
             "others": percentiles([array("q", others)]), "own": percentiles([array("q", own)]),
             "stages": {name: percentiles([array("q", values)]) for name, values in stages.items()}}
 
@@ -332,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             warm = open_person(browser, stack.base_url, "warmup")  # first page load compiles/imports
             warm[0].close()
-            result["latency"] = latency(browser, stack.base_url, args.tabs, args.samples, 1, args.pause)
+            result["latency"] = latency(browser, stack, args.tabs, args.samples, 1, args.pause)
             if args.memory_tabs:
                 result["memory"] = memory(browser, stack, args.memory_tabs, 2)
             browser.close()
@@ -349,6 +400,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"missing: {lat['missing']}")
     print("where the others' time goes (p50 / p95 ms): " + "; ".join(
         f"{name.replace('_', ' ')} {p['p50_ms']} / {p['p95_ms']}" for name, p in lat["stages"].items()))
+    print("CPU per message sent (ms): " + "; ".join(f"{name.replace('_', ' ')} {ms:.1f}"
+                                                     for name, ms in lat["cpu_ms_per_message"].items())
+          + " (tab main thread: per tab, the others all processes together)")
     if "memory" in result:
         m = result["memory"]
         print(f"Reflex backend RSS: {m['rss_before_mb']:.0f} MB with no tab, {m['rss_with_tabs_mb']:.0f} MB with "
