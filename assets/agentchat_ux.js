@@ -51,9 +51,16 @@
 
   // The composer grows with its text (Reflex's auto height) and goes back to one line once the
   // text is sent: the height is fitted again when its value is cleared.
+  // Measuring (height auto, then scrollHeight) lays the page out twice, and the log above the
+  // composer with it: the empty composer's height is measured once and then only set.
+  var emptyHeight = null;
+  window.addEventListener("resize", function () { emptyHeight = null; });
   function fit(area) {
-    area.style.height = "auto";
-    area.style.height = area.scrollHeight + 2 + "px";
+    if (emptyHeight === null) {
+      area.style.height = "auto";
+      emptyHeight = area.scrollHeight + 2 + "px";
+    }
+    if (area.style.height !== emptyHeight) { area.style.height = emptyHeight; }
   }
   window.agentchatFitComposer = function () {
     [0, 60, 250, 600].forEach(function (ms) {

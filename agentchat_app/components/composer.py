@@ -83,8 +83,11 @@ def _error() -> rx.Component:
 
 def composer() -> rx.Component:
     return rx.vstack(
-        rx.cond(TypingState.text != "",
-                rx.text(TypingState.text, size="1", color_scheme="gray", id="typing-indicator", padding_x="4px")),
+        # The line keeps its height when nobody types: appearing and going with every message,
+        # it resized the log above it, which was laid out and painted again in every tab (and
+        # jumped under the reader's eyes).
+        rx.text(TypingState.text, size="1", color_scheme="gray", id="typing-indicator", padding_x="4px",
+                min_height="var(--line-height-1)", width="100%"),
         rx.cond(ChatState.error != "", _error()),
         rx.cond(ComposerState.reply_to_id > 0, _reply_banner()),
         rx.cond(ComposerState.suggestions.length() > 0, _suggestions()),
