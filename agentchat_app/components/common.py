@@ -8,14 +8,19 @@ __all__ = ["avatar", "role_badge"]
 
 
 def avatar(name: rx.Var[str] | str, is_agent: rx.Var[bool] | bool = False, size: str = "2") -> rx.Component:
-    """A round badge with the first letter of the name (no images, no external requests)."""
-    return rx.avatar(
-        fallback=rx.Var.create(name).to(str)[0:1].upper() if isinstance(name, rx.Var) else str(name)[:1].upper(),
-        size=size,
-        radius="full",
-        variant="soft",
-        color_scheme=rx.cond(is_agent, "violet", "blue"),
-        aria_hidden="true",
+    """A round badge with the first letter of the name (no images, no external requests).
+
+    Radix Themes' own markup and classes, without its component: ``rx.avatar`` waits for an image
+    that never comes and draws its letter two commits later, so every new message was drawn
+    three times in every tab and its letter popped in late.
+    """
+    letter = rx.Var.create(name).to(str)[0:1].upper() if isinstance(name, rx.Var) else str(name)[:1].upper()
+    return rx.el.span(
+        rx.el.span(letter, class_name="rt-AvatarFallback rt-one-letter"),
+        class_name=f"rt-reset rt-AvatarRoot rt-r-size-{size} rt-variant-soft",
+        custom_attrs={"data-accent-color": rx.cond(is_agent, "violet", "blue") if isinstance(is_agent, rx.Var)
+                      else ("violet" if is_agent else "blue"), "data-radius": "full",
+                      "aria-hidden": "true"},
     )
 
 

@@ -11,6 +11,7 @@ import reflex as rx
 
 from ..chat.search import SearchResult, Snip
 from ..state.chat import ChatState
+from .local_time import local_time
 
 __all__ = ["search_box", "SEARCH_PLACEHOLDER"]
 
@@ -30,8 +31,7 @@ def _result(result: SearchResult) -> rx.Component:
                          class_name="search-room"),
                 rx.cond(result.has_file, rx.icon("paperclip", size=12, aria_label="has a file")),
                 rx.spacer(),
-                rx.moment(result.timestamp, format="MMM D, HH:mm", class_name="search-time",
-                          custom_attrs={"title": result.timestamp}),
+                local_time(result.timestamp, class_name="search-time", with_day=True),
                 align="center",
                 spacing="2",
                 width="100%",

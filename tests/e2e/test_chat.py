@@ -234,3 +234,30 @@ def test_your_message_is_on_screen_the_moment_you_send_it(people):
     assert "**instant** hello from gina" in shown_at_submit and "Sending" in shown_at_submit
     expect(gina.page.locator(".message:not(.unconfirmed)", has_text="instant hello from gina")).to_have_count(1)
     expect(gina.page.locator("#local-echo .local-echo-item")).to_have_count(0)  # taken over, not doubled
+
+
+def test_a_new_message_arrives_whole(people):
+    """Its sender's letter and its time are there the moment it appears in another tab (drawn in
+    one go: they used to pop in one and two renders later, each a frame of work in every tab)."""
+    hana, ivan = people("hana"), people("ivan")
+    ivan.page.evaluate(
+        """() => {
+            window.__arrived = null;
+            new MutationObserver((records) => {
+                for (const r of records) for (const n of r.addedNodes) {
+                    const m = n.nodeType === 1 && n.closest && (n.matches('.message') ? n : n.querySelector('.message'));
+                    if (m && m.textContent.includes('arrives whole') && !window.__arrived) {
+                        window.__arrived = {
+                            letter: (m.querySelector('.rt-AvatarFallback') || {}).textContent || '',
+                            time: (m.querySelector('time.message-time') || {}).textContent || '',
+                        };
+                    }
+                }
+            }).observe(document.getElementById('message-log'), {childList: true, subtree: true});
+        }"""
+    )
+    hana.send("this message arrives whole")
+    expect(ivan.message("arrives whole")).to_be_visible()
+    arrived = ivan.page.evaluate("() => window.__arrived")
+    assert arrived == {"letter": "H", "time": arrived["time"]} and re.fullmatch(r"\d\d:\d\d", arrived["time"]), arrived
+    expect(ivan.message("arrives whole").locator("time.message-time")).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
