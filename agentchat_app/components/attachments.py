@@ -16,8 +16,8 @@ from .page_values import PageValues
 __all__ = ["attachment"]
 
 
-def _src(item: AttachmentView) -> rx.Var[str]:
-    return ChatState.form_base + "/files/" + item.id
+def _src(item: AttachmentView, page: PageValues) -> rx.Var[str]:
+    return page.form_base + "/files/" + item.id
 
 
 def _chip(item: AttachmentView) -> rx.Component:
@@ -34,11 +34,11 @@ def _chip(item: AttachmentView) -> rx.Component:
     )
 
 
-def _image(item: AttachmentView) -> rx.Component:
+def _image(item: AttachmentView, page: PageValues) -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
             rx.button(
-                rx.image(src=_src(item), alt=item.name, class_name="attachment-thumb", loading="lazy"),
+                rx.image(src=_src(item, page), alt=item.name, class_name="attachment-thumb", loading="lazy"),
                 variant="ghost",
                 class_name="thumb-button",
                 aria_label=f"View image {item.name}",
@@ -47,7 +47,7 @@ def _image(item: AttachmentView) -> rx.Component:
         rx.dialog.content(
             rx.dialog.title(item.name, size="3", class_name="viewer-title"),
             rx.dialog.description(item.size_label, size="1", color_scheme="gray"),
-            rx.center(rx.image(src=_src(item), alt=item.name, class_name="viewer-image"), padding_y="8px"),
+            rx.center(rx.image(src=_src(item, page), alt=item.name, class_name="viewer-image"), padding_y="8px"),
             rx.hstack(
                 _chip(item),
                 rx.dialog.close(rx.button("Close", variant="soft", size="2")),
@@ -126,7 +126,7 @@ def _previewable(item: AttachmentView, page: PageValues) -> rx.Component:
 def attachment(item: AttachmentView, page: PageValues) -> rx.Component:
     return rx.match(
         item.preview,
-        ("image", _image(item)),
+        ("image", _image(item, page)),
         ("text", _previewable(item, page)),
         ("csv", _previewable(item, page)),
         _chip(item),

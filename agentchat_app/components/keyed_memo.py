@@ -1,8 +1,9 @@
 """``KeyedMemo`` (``assets/keyed_memo.jsx``): a message re-rendered only when it changed.
 
-A new message re-sends its part of the log whole, as new objects: every message of that part
-was rendered again although only one was new.  Wrapped in this, a message whose value and
-page-wide values are unchanged is skipped.
+A new message re-sends its part of the log whole.  Reflex keeps the objects of unchanged
+messages (its delta is merged structurally), so the check is by reference first and by value
+only when the object is new.  Wrapped in this, a message whose value and page-wide values are
+unchanged is skipped.
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ import dataclasses
 import reflex as rx
 from reflex.style import resolved_color_mode
 
-from ..chat.models import ChatMessage, Segment
+from ..chat.models import ChatMessage, FilePreview, Segment
+from ..chat.runs import RunView
 from ..state.chat import ChatState
 from .attachments import attachment
 from .common import avatar
 from .keyed_memo import keyed_memo
+from .local_time import local_time
 from .message_actions import message_actions, message_state
 from .page_values import PageValues, from_state
 from .rich_text import rich_text
@@ -68,11 +70,32 @@ def message_item(message: ChatMessage) -> rx.Component:
 
 
 def message_with(message: ChatMessage, page: PageValues) -> rx.Component:
-    # Drawn again only when the message or a value it shows changed: the page's values, the two
-    # it reads from AuthState, and the colour mode (code blocks are highlighted for it).
-    shown = [getattr(page, field.name) for field in dataclasses.fields(page)]
-    shown += [ChatState.is_admin, ChatState.form_base, resolved_color_mode]
-    return keyed_memo(rx.fragment(timeline_marks(message, page), _entry(message, page)), message.key, message, shown)
+    # ``KeyedMemo`` skips a message whose value and shown values are unchanged; the log builds
+    # only it and the ``message_row`` element for each message, not the whole tree (some forty
+    # components) that ``message_row`` draws when it does render.
+    values = {field.name: getattr(page, field.name) for field in dataclasses.fields(page)}
+    return keyed_memo(message_row(message=message, **values), message.key, message,
+                      [*values.values(), resolved_color_mode])
+
+
+@rx.memo
+def message_row(
+    message: rx.Var[ChatMessage],
+    can_post: rx.Var[bool],
+    highlight_id: rx.Var[int],
+    unread_key: rx.Var[str],
+    previews: rx.Var[list[FilePreview]],
+    preview_ids: rx.Var[list[str]],
+    loading_preview: rx.Var[str],
+    runs: rx.Var[dict[str, RunView]],
+    loading_runs: rx.Var[list[str]],
+    is_admin: rx.Var[bool],
+    form_base: rx.Var[str],
+) -> rx.Component:
+    """One message and its timeline marks: everything it shows comes in through its props."""
+    page = PageValues(can_post, highlight_id, unread_key, previews, preview_ids, loading_preview, runs, loading_runs,
+                      is_admin, form_base)
+    return rx.fragment(timeline_marks(message, page), _entry(message, page))
 
 
 def _entry(message: ChatMessage, page: PageValues) -> rx.Component:
@@ -85,10 +108,7 @@ def _entry(message: ChatMessage, page: PageValues) -> rx.Component:
                 rx.cond(message.is_agent, rx.badge("agent", size="1", variant="soft", color_scheme="violet")),
                 rx.cond(
                     message.timestamp != "",
-                    # The title is an attribute: as a style prop it made a CSS rule per message, and
-                    # each new rule re-styled the whole page (.message-time in agentchat.css).
-                    rx.moment(message.timestamp, format="HH:mm", class_name="message-time",
-                              custom_attrs={"title": message.timestamp}),
+                    local_time(message.timestamp, class_name="message-time"),
                 ),
                 rx.cond(message.streaming, rx.badge("writing…", size="1", variant="outline", color_scheme="blue")),
                 align="center",

@@ -64,7 +64,7 @@ def message_actions(message: ChatMessage, page: PageValues) -> rx.Component:
                 _action("pencil", "Edit", ChatState.start_edit(message.id, message.text), "Edit message"),
             ),
             rx.cond(
-                message.is_mine | ChatState.is_admin,
+                message.is_mine | page.is_admin,
                 _action("trash-2", "Delete", ChatState.ask_delete(message.id), "Delete message"),
             ),
             spacing="1",

@@ -27,19 +27,25 @@ def settled_messages(
     loading_preview: rx.Var[str],
     runs: rx.Var[dict[str, RunView]],
     loading_runs: rx.Var[list[str]],
+    is_admin: rx.Var[bool],
+    form_base: rx.Var[str],
 ) -> rx.Component:
-    """The older part of the window (``LogState.older``): re-drawn only when it or a value it
-    shows changes (one new message in five), and then each message only if it changed."""
-    page = PageValues(can_post, highlight_id, unread_key, previews, preview_ids, loading_preview, runs, loading_runs)
+    """The window (``LogState.older`` then ``LogState.recent``) as one keyed list: a message moving
+    from the recent part to the older one keeps its elements (as two lists, the five that moved
+    were drawn anew in every tab with one new message in five).  Each message is drawn again
+    only if it or a value it shows changed (``KeyedMemo``)."""
+    page = PageValues(can_post, highlight_id, unread_key, previews, preview_ids, loading_preview, runs, loading_runs,
+                      is_admin, form_base)
     return rx.fragment(rx.foreach(messages, lambda message: message_with(message, page)))
 
 
 def _settled(messages: rx.Var[list[ChatMessage]]) -> rx.Component:
-    """The part of the log a new message usually leaves alone, drawn by the memoised component."""
+    """The confirmed messages of the window, drawn by the memoised component."""
     return settled_messages(
         messages=messages, can_post=ChatState.can_post, highlight_id=ChatState.highlight_id,
         unread_key=ChatState.unread_key, previews=ChatState.previews, preview_ids=ChatState.preview_ids,
         loading_preview=ChatState.loading_preview, runs=ChatState.runs, loading_runs=ChatState.loading_runs,
+        is_admin=ChatState.is_admin, form_base=ChatState.form_base,
     )
 
 
@@ -136,8 +142,7 @@ def _log() -> rx.Component:
                     padding="48px",
                 ),
             ),
-            _settled(LogState.older),
-            rx.foreach(LogState.recent, message_item),
+            _settled(LogState.older + LogState.recent),
             rx.foreach(LogState.pending, message_item),
             # What you just sent, drawn by assets/agentchat_send.js until the line above shows it.
             rx.box(id="local-echo", width="100%"),

@@ -2,10 +2,9 @@
 
 Every component that reads a Reflex state re-renders in the browser whenever any var of that
 state changes, so a message that read ``ChatState.can_post`` itself re-rendered with every new
-message, typing notice or presence change.  The settled parts of the log (all but the newest
-few messages) are drawn by a memoised component (``message_list.settled_messages``) whose props
-are these values and the messages: it re-renders only when one of them changes, and a new
-message usually changes none of them.
+message, typing notice or presence change.  Each message is drawn by a memoised component
+(``message.message_row``) whose props are these values and the message: it renders again only
+when one of them changes, and a new message changes none of them for the messages before it.
 """
 
 from __future__ import annotations
@@ -31,6 +30,8 @@ class PageValues:
     loading_preview: rx.Var[str]
     runs: rx.Var[dict[str, RunView]]
     loading_runs: rx.Var[list[str]]
+    is_admin: rx.Var[bool]
+    form_base: rx.Var[str]
 
 
 def from_state() -> PageValues:
@@ -38,5 +39,6 @@ def from_state() -> PageValues:
     return PageValues(
         can_post=ChatState.can_post, highlight_id=ChatState.highlight_id, unread_key=ChatState.unread_key,
         previews=ChatState.previews, preview_ids=ChatState.preview_ids, loading_preview=ChatState.loading_preview,
-        runs=ChatState.runs, loading_runs=ChatState.loading_runs,
+        runs=ChatState.runs, loading_runs=ChatState.loading_runs, is_admin=ChatState.is_admin,
+        form_base=ChatState.form_base,
     )

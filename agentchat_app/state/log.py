@@ -5,8 +5,8 @@ state changes.  A new message changes the newest few messages, and while they we
 ``ChatState`` each one re-rendered the whole chat page (some 130 components: header, rooms,
 members, composer and all) in every open tab.  Here a new message, a confirmed send or a
 streamed word re-renders the end of the log and nothing else.  ``ChatState`` writes these
-(``_copy_log``, ``_show_pending``).  The older part of the window is drawn by a memoised
-component (``components/message_list.py``) and changes with one new message in five.
+(``_copy_log``, ``_show_pending``).  The older part of the window is re-sent with one new message
+in five; the browser draws both parts as one keyed list (``components/message_list.py``).
 """
 
 from __future__ import annotations
