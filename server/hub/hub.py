@@ -218,7 +218,6 @@ class Hub:
         try:
             async for raw in ws:
                 await self._dispatch(conn, raw)
-                del raw  # not kept while waiting for the next frame (an idle client's last one)
         except ConnectionClosed:
             pass
         finally:

@@ -27,9 +27,14 @@ OnCommit = Callable[[Message], None]
 OnEventCommit = Callable[[Run, RunEvent], None]
 
 
-class MessageStore(ABC):
+class AnnouncesCommits:
+    """A store whose writes are broadcast from ``on_commit`` (messages, run events)."""
+
     announce_scope: Callable[[], AbstractContextManager[object]] = nullcontext
     """Wraps the ``on_commit`` calls of one commit batch (the hub sets it: one write per socket per batch)."""
+
+
+class MessageStore(AnnouncesCommits, ABC):
 
     @abstractmethod
     async def append(self, draft: Message, on_commit: OnCommit | None = None) -> Message:
@@ -171,11 +176,8 @@ class TaskStore(ABC):
     async def count_tasks(self, state: str | None = None) -> int: ...
 
 
-class RunStore(ABC):
+class RunStore(AnnouncesCommits, ABC):
     """Runs and every event of every run (the replay of ``run_subscribe`` and ``/runs/{id}/events``)."""
-
-    announce_scope: Callable[[], AbstractContextManager[object]] = nullcontext
-    """As ``MessageStore.announce_scope``, around a batch of run events."""
 
     @abstractmethod
     def queue_run_event(self, run: Run, event: RunEvent, on_commit: OnEventCommit | None = None) -> asyncio.Future[bool]:
