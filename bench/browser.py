@@ -44,7 +44,7 @@ from typing import Any
 
 import psutil
 
-from .servers import REPO, free_port
+from .servers import REPO, free_port, process_cpu
 from .stats import percentiles
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -252,18 +252,6 @@ def open_person(browser: Any, base_url: str, name: str) -> tuple[Any, Any]:
     expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible(timeout=120_000)
     page.evaluate(WATCH)
     return context, page
-
-
-def process_cpu(procs: list[psutil.Process]) -> float:
-    """CPU seconds (user + system) the processes have used so far."""
-    total = 0.0
-    for p in procs:
-        try:
-            times = p.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def stack_processes(stack: Stack) -> dict[str, list[psutil.Process]]:

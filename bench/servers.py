@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["ServerProcess", "free_port", "start_server", "SERVER_NAMES", "JWT_SECRET", "REPO"]
+__all__ = ["ServerProcess", "free_port", "process_cpu", "start_server", "SERVER_NAMES", "JWT_SECRET", "REPO"]
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_NAMES = ("bare", "original", "agentchat")
@@ -37,6 +37,18 @@ def raise_nofile() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def process_cpu(procs: list[psutil.Process]) -> float:
+    """CPU seconds (user + system) the processes have used so far; gone ones count nothing."""
+    total = 0.0
+    for p in procs:
+        try:
+            times = p.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 @dataclass
@@ -67,14 +79,7 @@ class ServerProcess:
         return total
 
     def cpu_s(self) -> float:
-        total = 0.0
-        for p in self._tree():
-            try:
-                t = p.cpu_times()
-                total += t.user + t.system
-            except psutil.NoSuchProcess:
-                pass
-        return total
+        return process_cpu(self._tree())
 
     def alive(self) -> bool:
         return self.popen.poll() is None
