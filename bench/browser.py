@@ -262,7 +262,8 @@ def stack_processes(stack: Stack) -> dict[str, list[psutil.Process]]:
         root = psutil.Process(proc.pid)
         return [root, *root.children(recursive=True)]
 
-    browser = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("chrom")]
+    # This bench's Chromium only: it runs under Playwright's driver, a child of this process.
+    browser = [p for p in psutil.Process().children(recursive=True) if p.name().startswith("chrom")]
     return {"server": tree(stack.server), "app": tree(stack.app), "browser": browser}
 
 
